@@ -1,0 +1,146 @@
+"""SQL records (SQLModel): issuers, batches, certificates, key wraps, tombstones.
+
+A certificate's personal content is staged here only between import and storage;
+once the signed PDF is encrypted in the blob store the staged content is wiped, and
+the candidate's link key is wiped once the candidate's message is delivered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CertificateState(StrEnum):
+    """Where a certificate is in issuance; each state is durable and resumable."""
+
+    IMPORTED = "imported"  # row validated, content staged, nothing signed yet
+    STORED = "stored"  # rendered, signed, encrypted and stored; leaf known
+    ANCHORING = "anchoring"  # its batch's anchor transaction is prepared or sent
+    ANCHORED = "anchored"  # root anchored with the configured confirmations
+    DELIVERED = "delivered"  # candidate message sent; link key wiped
+    REVOKED = "revoked"  # revoked on chain and crypto-shredded
+
+
+class BatchState(StrEnum):
+    OPEN = "open"  # certificates are being signed and stored
+    SEALED = "sealed"  # tree built: root and proofs saved
+    ANCHORING = "anchoring"  # anchor tx signed and saved (maybe sent)
+    ANCHORED = "anchored"  # confirmed on chain
+    DELIVERED = "delivered"  # every certificate delivered
+
+
+class WrapKind(StrEnum):
+    CANDIDATE = "candidate"
+    SHARE = "share"
+    RECOVERY = "recovery"
+
+
+class IssuerRecord(SQLModel, table=True):
+    __tablename__ = "issuers"
+
+    id: str = Field(primary_key=True)
+    name: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BatchRecord(SQLModel, table=True):
+    __tablename__ = "batches"
+
+    id: str = Field(primary_key=True)
+    issuer_id: str = Field(foreign_key="issuers.id", index=True)
+    source_name: str
+    source_sha256: str
+    state: BatchState = Field(default=BatchState.OPEN, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    root: str | None = None
+    chain_id: int | None = None
+    contract_address: str | None = None
+    tx_hash: str | None = Field(default=None, index=True)
+    raw_tx: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    tx_nonce: int | None = None
+    anchor_attempts: int = 0
+    block_number: int | None = None
+    anchored_at: datetime | None = None
+    anchored_by: str | None = None
+
+
+class CertificateRecord(SQLModel, table=True):
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("issuer_id", "result_id", name="uq_issuer_result"),)
+
+    id: str = Field(primary_key=True)  # 128-bit random, hex
+    issuer_id: str = Field(foreign_key="issuers.id", index=True)
+    result_id: str
+    batch_id: str = Field(foreign_key="batches.id", index=True)
+    state: CertificateState = Field(default=CertificateState.IMPORTED, index=True)
+    source_line: int
+    language: str = "fr"  # language of the candidate's messages
+    candidate_email: str | None = None
+    staged_content: str | None = None  # JSON; wiped once stored
+    pending_link_key: str | None = None  # wiped once delivered
+    pdf_sha256: str | None = Field(default=None, index=True)
+    salt: str | None = None  # destroyed on revocation
+    leaf: str | None = Field(default=None, index=True)
+    proof: str | None = None  # JSON list of 0x-hex siblings
+    created_at: datetime = Field(default_factory=utcnow)
+    stored_at: datetime | None = None
+    delivered_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+
+
+class KeyWrapRecord(SQLModel, table=True):
+    __tablename__ = "key_wraps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    certificate_id: str = Field(foreign_key="certificates.id", index=True)
+    kind: WrapKind
+    share_id: str | None = Field(default=None, index=True)
+    wrapped: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def make_engine(database_url: str, **kwargs: Any) -> Engine:
+    """An engine for the configured database; SQLite gets WAL and foreign keys."""
+    if database_url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+    engine = create_engine(database_url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables (idempotent)."""
+    SQLModel.metadata.create_all(engine)
+
+
+def ensure_issuer(session: Session, issuer_id: str, name: str) -> IssuerRecord:
+    """The issuer row, created on first use and renamed when the settings change."""
+    issuer = session.get(IssuerRecord, issuer_id)
+    if issuer is None:
+        issuer = IssuerRecord(id=issuer_id, name=name)
+        session.add(issuer)
+    elif issuer.name != name:
+        issuer.name = name
+    session.commit()
+    session.refresh(issuer)
+    return issuer

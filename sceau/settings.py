@@ -1,0 +1,144 @@
+"""Typed settings, built once at start-up from a TOML file and SCEAU_* environment variables."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEV_PASSPHRASE = "sceau-dev-only"  # noqa: S105 - the development default; refused in production
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class ChainSettings(BaseModel):
+    """Where the registry lives and how the issuer signs transactions."""
+
+    rpc_url: str = "http://127.0.0.1:8545"
+    chain_id: int | None = None  # None: taken from the local deployment file
+    contract_address: str | None = None  # None: taken from the local deployment file
+    confirmations: int = Field(default=1, ge=0, le=64)
+    keystore: Path = Path("var/keys/issuer-eth.json")
+    keystore_passphrase: SecretStr = SecretStr(DEV_PASSPHRASE)
+    local_data_dir: Path = Path("var/chain")  # anvil's state and deployment.json
+    local_port: int = 8545
+
+
+class SigningSettings(BaseModel):
+    """The issuer's X.509 signing identity (PEM key + certificate, or PKCS#12)."""
+
+    key: Path | None = Path("var/pki/issuer.key.pem")
+    certificate: Path | None = Path("var/pki/issuer.pem")
+    chain: list[Path] = [Path("var/pki/root.pem")]
+    pkcs12: Path | None = None
+    passphrase: SecretStr | None = None
+    trust_root: Path = Path("var/pki/root.pem")
+
+
+class MailSettings(BaseModel):
+    """Outbox of .eml files by default; SMTP when a host is set."""
+
+    sender: str = "certificates@sceau.localhost"
+    outbox: Path = Path("var/outbox")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+
+
+class Settings(BaseSettings):
+    """All of Sceau's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SCEAU_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    issuer_id: str = Field(default="demo-centre", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    issuer_name: str = "Centre d'examens de démonstration"
+    public_base_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite:///var/sceau.db"
+    blob_store_url: str = "file://var/blobs"
+    receipts_dir: Path = Path("var/receipts")
+    recovery_public_key: Path = Path("var/keys/recovery.pub")
+    issue_workers: int | None = None  # None: one per core
+    batch_size: int = Field(default=1000, ge=1, le=100_000)
+    chain: ChainSettings = ChainSettings()
+    signing: SigningSettings = SigningSettings()
+    mail: MailSettings = MailSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = init_settings.init_kwargs.pop("_config_file", None)  # type: ignore[attr-defined]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _no_development_secrets_in_production(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if self.chain.keystore_passphrase.get_secret_value() == DEV_PASSPHRASE:
+                raise ValueError(
+                    "refusing to start in production with the development keystore passphrase: "
+                    "set SCEAU_CHAIN__KEYSTORE_PASSPHRASE"
+                )
+            if self.public_base_url.startswith("http://"):
+                raise ValueError("public_base_url must be https in production")
+        return self
+
+    def resolved_chain(self) -> tuple[int, str]:
+        """Chain id and contract address: from settings, else from the local deployment file."""
+        chain_id, address = self.chain.chain_id, self.chain.contract_address
+        if chain_id is None or address is None:
+            deployment = read_local_deployment(self.chain.local_data_dir)
+            chain_id = chain_id if chain_id is not None else int(deployment["chain_id"])
+            address = address or str(deployment["contract_address"])
+        return chain_id, address
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot be used as it is; the message says what to change."""
+
+
+def read_local_deployment(data_dir: Path) -> dict[str, Any]:
+    """The deployment written by `sceau chain start` for the local chain."""
+    path = data_dir / "deployment.json"
+    try:
+        return dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"no chain id / contract address configured and no local deployment at {path}: "
+            "run `sceau chain start` (local anvil) or set SCEAU_CHAIN__CHAIN_ID and "
+            "SCEAU_CHAIN__CONTRACT_ADDRESS"
+        ) from None
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Build the settings once: init > environment > TOML file > defaults."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigurationError(f"configuration file not found: {config_file}")
+    try:
+        return Settings(_config_file=config_file)  # type: ignore[call-arg]
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
