@@ -1,0 +1,348 @@
+"""Delivery to the candidate: the e-mail with the private link, the signed PDF and the receipt.
+
+The private link carries the candidate's link key in its URL fragment: it goes into
+the message body and nowhere else (never a log line, a repr or an error message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import os
+import smtplib
+import ssl
+import tempfile
+from datetime import UTC, datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Final, Literal, Protocol
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+logger = logging.getLogger(__name__)
+
+Language = Literal["fr", "en"]
+CERTIFICATE_HEADER: Final = "X-Sceau-Certificate"
+_HEADER_UNSAFE: Final = frozenset("\r\n\x00")
+
+
+class DeliveryError(Exception):
+    """A certificate could not be delivered; the message says why, without any link or key."""
+
+
+class DeliveryMessage(BaseModel):
+    """Everything a delivery e-mail says, validated before any message is built."""
+
+    model_config = ConfigDict(frozen=True)
+
+    to: str = Field(min_length=3, max_length=254)
+    sender: str = Field(min_length=3, max_length=254)
+    candidate_name: str = Field(max_length=200)  # may be empty: "Hello," then
+    issuer_name: str = Field(min_length=1, max_length=200)
+    certificate_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    private_link: SecretStr
+    pdf: bytes = Field(repr=False)
+    receipt_json: bytes = Field(repr=False)
+    language: Language
+
+    @field_validator("to", "sender")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        if _HEADER_UNSAFE & set(value) or value.count("@") != 1:
+            raise ValueError("must be one plain e-mail address")
+        try:
+            address = Address(addr_spec=value)
+        except (ValueError, IndexError, HeaderParseError):
+            raise ValueError("is not a valid e-mail address") from None
+        if not address.username or not address.domain:
+            raise ValueError("is not a valid e-mail address")
+        return value
+
+    @field_validator("candidate_name", "issuer_name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if _HEADER_UNSAFE & set(value):
+            raise ValueError("must be a single line")
+        return value
+
+    @field_validator("private_link")
+    @classmethod
+    def _link_with_fragment(cls, value: SecretStr) -> SecretStr:
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("https", "http") or not parts.netloc or not parts.fragment:
+            raise ValueError("must be an http(s) link with its key after '#'")
+        return value
+
+    @field_validator("pdf")
+    @classmethod
+    def _is_pdf(cls, value: bytes) -> bytes:
+        if not value.startswith(b"%PDF-"):
+            raise ValueError("is not a PDF file")
+        return value
+
+    @field_validator("receipt_json")
+    @classmethod
+    def _is_json_object(cls, value: bytes) -> bytes:
+        try:
+            parsed = json.loads(value)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ValueError("is not valid JSON") from None
+        if not isinstance(parsed, dict):
+            raise ValueError("must be a JSON object")
+        return value
+
+    @property
+    def message_id(self) -> str:
+        """Deterministic Message-ID: a re-send of the same certificate carries the same one."""
+        domain = self.sender.rpartition("@")[2]
+        return f"<cert-{self.certificate_id}@{domain}>"
+
+
+_SUBJECTS: Final[dict[Language, str]] = {
+    "fr": "Votre certificat – {issuer}",
+    "en": "Your certificate – {issuer}",
+}
+
+_TEXTS: Final[dict[Language, str]] = {
+    "fr": (
+        "Bonjour{name},\n\n"
+        "{issuer} vous a délivré un certificat (n° {id}).\n\n"
+        "Votre lien personnel :\n{link}\n\n"
+        "Gardez ce lien pour vous : il ouvre votre certificat. Depuis cette page, vous "
+        "pouvez créer un lien de partage pour chaque employeur ou financeur, voir qui l'a "
+        "ouvert, y mettre fin, ou demander la révocation du certificat.\n\n"
+        "Vous trouverez en pièces jointes le certificat signé (PDF) et son reçu (JSON), "
+        "qui permet à quiconque de le vérifier sans passer par nous.\n\n"
+        "{issuer}\n"
+    ),
+    "en": (
+        "Hello{name},\n\n"
+        "{issuer} has issued you a certificate (no. {id}).\n\n"
+        "Your private link:\n{link}\n\n"
+        "Keep this link to yourself: it opens your certificate. From that page you can "
+        "create a share link for each employer or funder, see who opened it, end it, or "
+        "ask for the certificate to be revoked.\n\n"
+        "Attached are the signed certificate (PDF) and its receipt (JSON), which lets "
+        "anyone verify it without going through us.\n\n"
+        "{issuer}\n"
+    ),
+}
+
+_LINK_LABELS: Final[dict[Language, str]] = {
+    "fr": "Ouvrir mon certificat",
+    "en": "Open my certificate",
+}
+
+
+def _text_body(message: DeliveryMessage) -> str:
+    return _TEXTS[message.language].format(
+        name=f" {message.candidate_name}" if message.candidate_name else "",
+        issuer=message.issuer_name,
+        id=message.certificate_id,
+        link=message.private_link.get_secret_value(),
+    )
+
+
+def _html_body(message: DeliveryMessage) -> str:
+    text = _text_body(message)
+    link = message.private_link.get_secret_value()
+    paragraphs = []
+    for paragraph in text.strip().split("\n\n"):
+        if paragraph.endswith(link):
+            label = html.escape(_LINK_LABELS[message.language])
+            anchor = f'<a href="{html.escape(link, quote=True)}">{label}</a>'
+            paragraphs.append(f"<p>{html.escape(paragraph.removesuffix(link))}{anchor}</p>")
+        else:
+            paragraphs.append(f"<p>{html.escape(paragraph)}</p>")
+    body = "\n".join(paragraphs).replace("\n", "<br>\n").replace("</p><br>\n", "</p>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{message.language}"><head><meta charset="utf-8">'
+        f"</head>\n<body>\n{body}\n</body></html>\n"
+    )
+
+
+def _render(message: DeliveryMessage, date: datetime) -> EmailMessage:
+    email = EmailMessage(policy=policy.SMTP)
+    email["From"] = Address(display_name=message.issuer_name, addr_spec=message.sender)
+    email["To"] = Address(display_name=message.candidate_name, addr_spec=message.to)
+    email["Subject"] = _SUBJECTS[message.language].format(issuer=message.issuer_name)
+    email["Date"] = format_datetime(date)
+    email["Message-ID"] = message.message_id
+    email[CERTIFICATE_HEADER] = message.certificate_id
+    email.set_content(_text_body(message))
+    email.add_alternative(_html_body(message), subtype="html")
+    cid = message.certificate_id
+    email.add_attachment(
+        message.pdf, maintype="application", subtype="pdf", filename=f"certificate-{cid}.pdf"
+    )
+    email.add_attachment(
+        message.receipt_json, maintype="application", subtype="json", filename=f"receipt-{cid}.json"
+    )
+    email["Content-Language"] = message.language  # set last: set_content clears Content-*
+    return email
+
+
+def build_delivery_email(
+    *,
+    to: str,
+    candidate_name: str,
+    certificate_id: str,
+    private_link: str,
+    pdf: bytes,
+    receipt_json: bytes,
+    issuer_name: str,
+    sender: str,
+    language: Language,
+    date: datetime | None = None,
+) -> EmailMessage:
+    """Build the candidate's e-mail: text and HTML, the signed PDF and the receipt attached.
+
+    Raises DeliveryError, naming the fields at fault but never echoing their values.
+    """
+    try:
+        message = DeliveryMessage(
+            to=to,
+            sender=sender,
+            candidate_name=candidate_name,
+            issuer_name=issuer_name,
+            certificate_id=certificate_id,
+            private_link=SecretStr(private_link),
+            pdf=pdf,
+            receipt_json=receipt_json,
+            language=language,
+        )
+    except ValidationError as error:
+        raise DeliveryError(_invalid_delivery(certificate_id, error)) from None
+    return _render(message, date or datetime.now(UTC))
+
+
+def _invalid_delivery(certificate_id: str, error: ValidationError) -> str:
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+        for problem in error.errors(include_input=False, include_url=False)
+    )
+    shown = certificate_id if len(certificate_id) <= 40 else certificate_id[:40] + "..."
+    return f"Cannot build the delivery e-mail for certificate {shown!r}: {problems}."
+
+
+class Mailer(Protocol):
+    """Sends one built message; raises DeliveryError when it cannot."""
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver `message` or raise DeliveryError."""
+
+
+def outbox_file_name(message: EmailMessage) -> str:
+    """`certificate-<id>-<digest>.eml`: one file per message id and recipient list."""
+    identity = f"{message.get('Message-ID', '')}\n{message.get('To', '')}"
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:12]
+    certificate_id = str(message.get(CERTIFICATE_HEADER, "")).strip()
+    if len(certificate_id) == 32 and all(c in "0123456789abcdef" for c in certificate_id):
+        return f"certificate-{certificate_id}-{digest}.eml"
+    return f"message-{digest}.eml"
+
+
+class OutboxMailer:
+    """Writes each message as a `.eml` file in a directory, atomically (development, audits)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def send(self, message: EmailMessage) -> None:
+        """Write `message` to the outbox; the same message sent twice leaves one file."""
+        path = self.directory / outbox_file_name(message)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _write_atomically(path, message.as_bytes(policy=policy.SMTP))
+        except OSError as error:
+            raise DeliveryError(
+                f"Could not write to the outbox {self.directory}: {error}."
+            ) from error
+        logger.info("Delivery written to the outbox as %s", path.name)
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    fd, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class SmtpMailer:
+    """Sends through an SMTP server with smtplib (optional STARTTLS and login)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: SecretStr | None = None,
+        starttls: bool = False,
+        timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if (username is None) != (password is None):
+            raise ValueError("Give both an SMTP username and a password, or neither.")
+        self.host = host
+        self.port = port
+        self.username = username
+        self._password = password
+        self.starttls = starttls
+        self.timeout = timeout
+        self._ssl_context = ssl_context
+
+    def __repr__(self) -> str:
+        return f"SmtpMailer(host={self.host!r}, port={self.port}, starttls={self.starttls})"
+
+    def send(self, message: EmailMessage) -> None:
+        """Send `message`; raise DeliveryError if the server is unreachable or refuses it."""
+        try:
+            self._send(message)
+        except smtplib.SMTPException as error:
+            raise DeliveryError(
+                f"The SMTP server {self.host}:{self.port} refused the message: "
+                f"{_smtp_reason(error)}."
+            ) from error
+        except (OSError, TimeoutError) as error:
+            raise DeliveryError(
+                f"Could not reach the SMTP server {self.host}:{self.port}: {error}."
+            ) from error
+        logger.info("Delivery sent through %s:%s", self.host, self.port)
+
+    def _send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as client:
+            if self.starttls:
+                client.starttls(context=self._ssl_context or ssl.create_default_context())
+            if self.username is not None and self._password is not None:
+                client.login(self.username, self._password.get_secret_value())
+            refused = client.send_message(message)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def _smtp_reason(error: smtplib.SMTPException) -> str:
+    """A short reason that never echoes the message body (where the private link is)."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        return f"{error.smtp_code} {text[:200]}"
+    return type(error).__name__

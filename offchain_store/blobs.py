@@ -1,0 +1,317 @@
+"""Blob storage for encrypted certificates: one small interface, three backends.
+
+Blobs are opaque (already encrypted) bytes under a validated key. `delete` really
+deletes: crypto-shredding at revocation depends on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final, Protocol, runtime_checkable
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from offchain_store.errors import (
+    BlobNotFound,
+    BlobStoreUnavailable,
+    InvalidBlobKey,
+    InvalidStoreUrl,
+)
+
+_KEY_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")
+_TEMP_PREFIX: Final = ".tmp-"  # a valid key never starts with ".", so never collides
+
+
+def validate_key(key: str) -> str:
+    """Return `key` if it is a safe blob key, else raise InvalidBlobKey."""
+    if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
+        raise InvalidBlobKey(str(key))
+    return key
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Where encrypted blobs live; every method validates its key first."""
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store `data` under `key`, replacing any previous blob at once (never partly)."""
+
+    def get(self, key: str) -> bytes:
+        """Return the blob under `key`; raise BlobNotFound if there is none."""
+
+    def delete(self, key: str) -> bool:
+        """Remove the blob for good; return whether there was one."""
+
+    def exists(self, key: str) -> bool:
+        """Whether a blob is stored under `key`."""
+
+
+class InMemoryBlobStore:
+    """A dictionary-backed store for unit tests; safe across threads."""
+
+    def __init__(self) -> None:
+        self._blobs: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store `data` under `key`."""
+        validate_key(key)
+        with self._lock:
+            self._blobs[key] = bytes(data)
+
+    def get(self, key: str) -> bytes:
+        """Return the blob under `key` or raise BlobNotFound."""
+        validate_key(key)
+        with self._lock:
+            try:
+                return self._blobs[key]
+            except KeyError:
+                raise BlobNotFound(key) from None
+
+    def delete(self, key: str) -> bool:
+        """Forget the blob; return whether there was one."""
+        validate_key(key)
+        with self._lock:
+            return self._blobs.pop(key, None) is not None
+
+    def exists(self, key: str) -> bool:
+        """Whether a blob is stored under `key`."""
+        validate_key(key)
+        with self._lock:
+            return key in self._blobs
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class FilesystemBlobStore:
+    """Blobs as files under `root`, in two levels of fan-out directories, written atomically.
+
+    A write goes to a temporary file in the blob's own directory, is fsynced, then
+    renamed over the blob with os.replace and the directory fsynced: a reader sees the
+    old blob or the new one, and a crash at any point leaves no partial blob visible.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, key: str) -> Path:
+        """Where the blob for `key` lives on disk (fan-out by a hash of the key)."""
+        validate_key(key)
+        digest = hashlib.sha256(key.encode("ascii")).hexdigest()
+        return self.root / digest[:2] / digest[2:4] / key
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store `data` under `key` atomically and durably."""
+        path = self.path_for(key)
+        try:
+            self._ensure_directory(path.parent)
+            self._replace_atomically(path, data)
+        except OSError as error:
+            raise BlobStoreUnavailable(f"Could not store the blob {key!r}: {error}.") from error
+
+    def get(self, key: str) -> bytes:
+        """Return the blob under `key` or raise BlobNotFound."""
+        path = self.path_for(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+        except OSError as error:
+            raise BlobStoreUnavailable(f"Could not read the blob {key!r}: {error}.") from error
+
+    def delete(self, key: str) -> bool:
+        """Unlink the blob's file and fsync its directory; return whether there was one."""
+        path = self.path_for(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise BlobStoreUnavailable(f"Could not delete the blob {key!r}: {error}.") from error
+        _fsync_directory(path.parent)
+        return True
+
+    def exists(self, key: str) -> bool:
+        """Whether a blob file is stored under `key`."""
+        return self.path_for(key).is_file()
+
+    def sweep_temp_files(self, *, older_than_seconds: float = 3600.0) -> int:
+        """Remove temporary files left by writes that crashed; return how many went."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for temp in self.root.glob(f"*/*/{_TEMP_PREFIX}*"):
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def _ensure_directory(self, directory: Path) -> None:
+        """Create the fan-out directories, fsyncing each parent that gained an entry."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for level in (directory.parent, directory):
+            try:
+                level.mkdir()
+            except FileExistsError:
+                continue
+            _fsync_directory(level.parent)
+
+    def _replace_atomically(self, path: Path, data: bytes) -> None:
+        fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+        temp = Path(temp_name)
+        try:
+            try:
+                _write_all(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_directory(path.parent)
+
+
+class S3BlobStore:
+    """Blobs as S3 objects (AWS or any S3-compatible store) through an injected boto3 client.
+
+    A PUT is atomic in S3. On a versioned bucket, delete removes every version and
+    delete marker of the key, since a plain DELETE there only hides the object.
+    """
+
+    def __init__(self, *, bucket: str, client: Any, prefix: str = "") -> None:
+        # `client` is a boto3 S3 client; boto3 ships no type information.
+        if not bucket:
+            raise InvalidStoreUrl("An S3 blob store needs a bucket name.")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._client = client
+        self._versioned: bool | None = None
+
+    def _object_key(self, key: str) -> str:
+        return self.prefix + validate_key(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        """Upload `data` under `key`."""
+        object_key = self._object_key(key)
+        with _s3_errors(f"store the blob {key!r}"):
+            self._client.put_object(Bucket=self.bucket, Key=object_key, Body=bytes(data))
+
+    def get(self, key: str) -> bytes:
+        """Download the blob under `key` or raise BlobNotFound."""
+        object_key = self._object_key(key)
+        with _s3_errors(f"read the blob {key!r}", missing_key=key):
+            response = self._client.get_object(Bucket=self.bucket, Key=object_key)
+            body: bytes = response["Body"].read()
+        return body
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under `key`."""
+        object_key = self._object_key(key)
+        try:
+            with _s3_errors(f"look up the blob {key!r}", missing_key=key):
+                self._client.head_object(Bucket=self.bucket, Key=object_key)
+        except BlobNotFound:
+            return False
+        return True
+
+    def delete(self, key: str) -> bool:
+        """Delete the object (and all its versions on a versioned bucket)."""
+        existed = self.exists(key)
+        object_key = self._object_key(key)
+        with _s3_errors(f"delete the blob {key!r}"):
+            if self._bucket_is_versioned():
+                existed = self._delete_all_versions(object_key) or existed
+            else:
+                self._client.delete_object(Bucket=self.bucket, Key=object_key)
+        return existed
+
+    def _bucket_is_versioned(self) -> bool:
+        if self._versioned is None:
+            with _s3_errors("read the bucket's versioning"):
+                status = self._client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+            # "Suspended" buckets still hold the versions written while it was enabled.
+            self._versioned = status in ("Enabled", "Suspended")
+        return self._versioned
+
+    def _delete_all_versions(self, object_key: str) -> bool:
+        paginator = self._client.get_paginator("list_object_versions")
+        deleted = False
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=object_key):
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                if entry["Key"] != object_key:
+                    continue  # another key sharing the prefix
+                self._client.delete_object(
+                    Bucket=self.bucket, Key=object_key, VersionId=entry["VersionId"]
+                )
+                deleted = True
+        return deleted
+
+
+@contextmanager
+def _s3_errors(action: str, *, missing_key: str | None = None) -> Iterator[None]:
+    """Translate botocore errors into store errors with a plain message."""
+    try:
+        yield
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if missing_key is not None and code in ("NoSuchKey", "404", "NotFound"):
+            raise BlobNotFound(missing_key) from None
+        raise BlobStoreUnavailable(f"S3 refused to {action} ({code}).") from error
+    except BotoCoreError as error:
+        raise BlobStoreUnavailable(f"Could not reach S3 to {action}: {error}.") from error
+
+
+def _filesystem_path(url: str) -> Path:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost") or not parts.path:
+        raise InvalidStoreUrl(
+            f"A file store URL looks like file:///var/lib/sceau/blobs, not {url!r}."
+        )
+    return Path(url2pathname(unquote(parts.path)))
+
+
+def _s3_store(url: str, endpoint_url: str | None) -> S3BlobStore:
+    import boto3
+
+    parts = urlsplit(url)
+    if not parts.netloc:
+        raise InvalidStoreUrl(f"An S3 store URL looks like s3://bucket/prefix, not {url!r}.")
+    client = boto3.client("s3", endpoint_url=endpoint_url)
+    return S3BlobStore(bucket=parts.netloc, client=client, prefix=unquote(parts.path))
+
+
+def blob_store_from_url(url: str, *, endpoint_url: str | None = None) -> BlobStore:
+    """Build a store from `file:///path`, `s3://bucket/prefix` or `memory://`."""
+    scheme = urlsplit(url).scheme
+    if scheme == "file":
+        return FilesystemBlobStore(_filesystem_path(url))
+    if scheme == "s3":
+        return _s3_store(url, endpoint_url)
+    if scheme == "memory":
+        return InMemoryBlobStore()
+    raise InvalidStoreUrl(
+        f"Unsupported blob store URL {url!r}: use file:///path or s3://bucket/prefix."
+    )

@@ -1,0 +1,279 @@
+"""Delivery e-mail: its content, the outbox files and a real SMTP exchange."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from pydantic import SecretStr, ValidationError
+
+from issuer.delivery import (
+    DeliveryError,
+    DeliveryMessage,
+    Mailer,
+    OutboxMailer,
+    SmtpMailer,
+    build_delivery_email,
+)
+
+CERTIFICATE_ID = "3f2a9c0d4b6e48a1b7c5d2e1f0a9b8c7"
+LINK_KEY = "q8Jd0pX3m1Zr7sT9vY2wA5bC6dE4fG8hK0lN3oP5r7s"
+PRIVATE_LINK = f"https://certs.example.org/me/{CERTIFICATE_ID}#{LINK_KEY}"
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+RECEIPT = json.dumps({"certificate_id": CERTIFICATE_ID, "leaf": "0x" + "ab" * 32}).encode()
+SENT_AT = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+
+def _email(**changes: Any) -> EmailMessage:
+    arguments: dict[str, Any] = {
+        "to": "jeanne.martin@example.net",
+        "candidate_name": "Jeanne Martin-Lefèvre",
+        "certificate_id": CERTIFICATE_ID,
+        "private_link": PRIVATE_LINK,
+        "pdf": PDF,
+        "receipt_json": RECEIPT,
+        "issuer_name": "Centre d'examens de Lyon",
+        "sender": "certificats@centre-lyon.example.org",
+        "language": "fr",
+        "date": SENT_AT,
+    }
+    return build_delivery_email(**(arguments | changes))
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _attachments(message: EmailMessage) -> dict[str, bytes]:
+    found = {}
+    for part in message.iter_attachments():
+        assert isinstance(part, EmailMessage)
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        found[str(part.get_filename())] = payload
+    return found
+
+
+def _body(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+# --- the message ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "subject"),
+    [("fr", "Bonjour Jeanne", "Votre certificat"), ("en", "Hello Jeanne", "Your certificate")],
+)
+def test_message_speaks_the_candidates_language(language: str, greeting: str, subject: str) -> None:
+    message = _parse(_email(language=language).as_bytes())
+    assert message["Subject"].startswith(subject)
+    assert message["Content-Language"] == language
+    text, page = _body(message, "plain"), _body(message, "html")
+    assert greeting in text and greeting in page
+    assert PRIVATE_LINK in text
+    assert f'href="{PRIVATE_LINK}"' in page
+    assert f'lang="{language}"' in page
+
+
+def test_message_has_both_attachments_intact() -> None:
+    message = _parse(_email().as_bytes())
+    assert _attachments(message) == {
+        f"certificate-{CERTIFICATE_ID}.pdf": PDF,
+        f"receipt-{CERTIFICATE_ID}.json": RECEIPT,
+    }
+
+
+def test_message_id_is_derived_from_the_certificate_id() -> None:
+    first, again = _email(), _email(date=datetime.now(UTC))
+    assert first["Message-ID"] == again["Message-ID"]
+    assert first["Message-ID"] == f"<cert-{CERTIFICATE_ID}@centre-lyon.example.org>"
+    other = _email(certificate_id="0" * 32)
+    assert other["Message-ID"] != first["Message-ID"]
+
+
+def test_names_are_escaped_in_the_html_part() -> None:
+    message = _parse(_email(candidate_name="<script>alert(1)</script>").as_bytes())
+    assert "<script>" not in _body(message, "html")
+
+
+INVALID_INPUTS = {
+    "header_injection_in_name": {"candidate_name": "Jeanne\r\nBcc: all@example.org"},
+    "two_addresses": {"to": "a@example.org, b@example.org"},
+    "not_an_address": {"to": "jeanne.martin"},
+    "link_without_key": {"private_link": f"https://certs.example.org/me/{CERTIFICATE_ID}"},
+    "link_not_http": {"private_link": f"javascript:alert(1)#{LINK_KEY}"},
+    "not_a_pdf": {"pdf": b"<html>"},
+    "receipt_not_json": {"receipt_json": b"{oops"},
+    "sequential_certificate_id": {"certificate_id": "42"},
+    "unknown_language": {"language": "de"},
+}
+
+
+@pytest.mark.parametrize("changes", INVALID_INPUTS.values(), ids=INVALID_INPUTS.keys())
+def test_invalid_inputs_raise_delivery_error_without_echoing_values(
+    changes: dict[str, Any],
+) -> None:
+    with pytest.raises(DeliveryError, match="Cannot build the delivery e-mail") as caught:
+        _email(**changes)
+    (field,) = changes
+    assert field in str(caught.value)
+    assert LINK_KEY not in str(caught.value)
+    assert "Bcc" not in str(caught.value) and "oops" not in str(caught.value)
+
+
+def test_delivery_message_model_hides_the_link_and_the_pdf() -> None:
+    message = DeliveryMessage(
+        to="a@example.org",
+        sender="b@example.org",
+        candidate_name="A",
+        issuer_name="B",
+        certificate_id=CERTIFICATE_ID,
+        private_link=SecretStr(PRIVATE_LINK),
+        pdf=PDF,
+        receipt_json=RECEIPT,
+        language="en",
+    )
+    assert LINK_KEY not in repr(message) and "%PDF" not in repr(message)
+    with pytest.raises(ValidationError):
+        DeliveryMessage(**(message.model_dump() | {"to": "nope"}))
+
+
+def test_missing_candidate_name_still_greets() -> None:
+    message = _parse(_email(candidate_name="", language="en").as_bytes())
+    assert _body(message, "plain").splitlines()[0] == "Hello,"
+
+
+# --- outbox -----------------------------------------------------------------------
+
+
+def test_outbox_writes_one_parseable_eml_with_identical_attachments(tmp_path: Path) -> None:
+    mailer: Mailer = OutboxMailer(tmp_path / "outbox")
+    mailer.send(_email())
+    (written,) = (tmp_path / "outbox").iterdir()
+    assert written.name.startswith(f"certificate-{CERTIFICATE_ID}-")
+    assert written.suffix == ".eml"
+    message = _parse(written.read_bytes())
+    assert message["To"].addresses[0].addr_spec == "jeanne.martin@example.net"
+    assert _attachments(message)[f"certificate-{CERTIFICATE_ID}.pdf"] == PDF
+    assert _attachments(message)[f"receipt-{CERTIFICATE_ID}.json"] == RECEIPT
+
+
+def test_sending_the_same_message_twice_leaves_one_file(tmp_path: Path) -> None:
+    mailer = OutboxMailer(tmp_path)
+    mailer.send(_email())
+    mailer.send(_email(date=datetime.now(UTC)))  # rebuilt after a crash
+    assert len(list(tmp_path.iterdir())) == 1
+    mailer.send(_email(to="other.address@example.net"))
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_logs_never_contain_the_link_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    OutboxMailer(tmp_path).send(_email())
+    assert caplog.records
+    assert LINK_KEY not in caplog.text
+
+
+def test_unwritable_outbox_raises_delivery_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    with pytest.raises(DeliveryError, match="outbox"):
+        OutboxMailer(blocker / "outbox").send(_email())
+
+
+# --- SMTP -------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Recorder:
+    """An aiosmtpd handler keeping every envelope it accepts."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+def _check_login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"sceau", b"s3cret")
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[_Recorder, int]]:
+    recorder = _Recorder()
+    port = _free_port()
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_check_login,
+        auth_require_tls=False,  # test server only; production uses STARTTLS
+    )
+    controller.start()
+    try:
+        yield recorder, port
+    finally:
+        controller.stop()
+
+
+def test_smtp_mailer_delivers_to_a_real_server(smtp_server: tuple[_Recorder, int]) -> None:
+    recorder, port = smtp_server
+    mailer: Mailer = SmtpMailer("127.0.0.1", port, timeout=5)
+    mailer.send(_email())
+    (envelope,) = recorder.envelopes
+    assert envelope.rcpt_tos == ["jeanne.martin@example.net"]
+    assert envelope.mail_from == "certificats@centre-lyon.example.org"
+    message = _parse(envelope.original_content)
+    assert message["Message-ID"] == f"<cert-{CERTIFICATE_ID}@centre-lyon.example.org>"
+    assert _attachments(message)[f"certificate-{CERTIFICATE_ID}.pdf"] == PDF
+
+
+def test_smtp_mailer_logs_in(smtp_server: tuple[_Recorder, int]) -> None:
+    recorder, port = smtp_server
+    SmtpMailer("127.0.0.1", port, username="sceau", password=SecretStr("s3cret")).send(_email())
+    assert len(recorder.envelopes) == 1
+
+
+def test_wrong_smtp_password_raises_delivery_error(smtp_server: tuple[_Recorder, int]) -> None:
+    recorder, port = smtp_server
+    mailer = SmtpMailer("127.0.0.1", port, username="sceau", password=SecretStr("wrong"))
+    with pytest.raises(DeliveryError, match="refused") as caught:
+        mailer.send(_email())
+    assert "wrong" not in str(caught.value) and "wrong" not in repr(mailer)
+    assert recorder.envelopes == []
+
+
+def test_unreachable_smtp_server_raises_delivery_error_quickly() -> None:
+    mailer = SmtpMailer("127.0.0.1", _free_port(), timeout=2)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError, match="Could not reach") as caught:
+        mailer.send(_email())
+    assert time.monotonic() - started < 3
+    assert LINK_KEY not in str(caught.value)
