@@ -1,0 +1,1 @@
+"""Everything on chain: the CertificateRegistry contract, its client, the Merkle scheme."""
