@@ -34,7 +34,7 @@ class Receipt(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    format: Literal["sceau-receipt/1"] = RECEIPT_FORMAT
+    format: Literal["sceau-receipt/1"] = "sceau-receipt/1"
     certificate_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     salt: str = Field(pattern=_HEX32)
     pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

@@ -7,7 +7,7 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -84,6 +84,7 @@ def parse_results(raw: bytes, *, name: str, today: date) -> IntakeReport:
     if not raw.strip():
         raise ResultsFileError(f"{name} is empty")
     suffix = Path(name).suffix.lower()
+    records: Iterable[tuple[int, dict[str, Any]]]
     if suffix == ".json":
         records = _json_records(raw, name)
     elif suffix in (".csv", ".txt", ""):

@@ -1,8 +1,8 @@
 """SQL records (SQLModel): issuers, batches, certificates, key wraps, tombstones.
 
-A certificate's personal content is staged here only between import and storage;
-once the signed PDF is encrypted in the blob store the staged content is wiped, and
-the candidate's link key is wiped once the candidate's message is delivered.
+A certificate's personal content and its candidate link key are kept here only from
+import until the candidate's message is delivered, then wiped: from then on only the
+candidate's link (and each share's) or the offline recovery key can open the certificate.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class CertificateRecord(SQLModel, table=True):
     source_line: int
     language: str = "fr"  # language of the candidate's messages
     candidate_email: str | None = None
-    staged_content: str | None = None  # JSON; wiped once stored
+    staged_content: str | None = None  # JSON; wiped once delivered
     pending_link_key: str | None = None  # wiped once delivered
     pdf_sha256: str | None = Field(default=None, index=True)
     salt: str | None = None  # destroyed on revocation

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/sceau.db"
     blob_store_url: str = "file://var/blobs"
     receipts_dir: Path = Path("var/receipts")
-    recovery_public_key: Path = Path("var/keys/recovery.pub")
+    recovery_public_key: Path = Path("var/keys/recovery-public.json")
     issue_workers: int | None = None  # None: one per core
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     chain: ChainSettings = ChainSettings()

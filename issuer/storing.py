@@ -1,0 +1,126 @@
+"""Render, sign (in a process pool: signing is the bottleneck), encrypt and store certificates."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import secrets
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from contracts.merkle import leaf_hash
+from issuer.content import CertificateContent, IssuerBranding
+from issuer.pipeline import Issuance, staged_json
+from issuer.render import render_certificate
+from issuer.signing import SigningIdentity, load_signer
+from offchain_store.crypto import (
+    encrypt_document,
+    new_data_key,
+    new_link_key,
+    seal_data_key_for_recovery,
+    wrap_data_key,
+)
+from offchain_store.records import CertificateRecord, CertificateState, KeyWrapRecord, WrapKind
+
+_worker_branding: IssuerBranding | None = None
+_worker_identity: SigningIdentity | None = None
+
+
+def sign_and_store_batch(issuance: Issuance, batch_id: str) -> int:
+    """Sign and store every certificate of the batch still waiting; returns how many."""
+    with Session(issuance.engine) as session:
+        query = select(CertificateRecord).where(
+            CertificateRecord.batch_id == batch_id,
+            CertificateRecord.state == CertificateState.IMPORTED,
+        )
+        pending = [(c.id, staged_json(c)) for c in session.exec(query).all()]
+    if not pending:
+        return 0
+    issuance.progress.start("sign", len(pending))
+    for cert_id, pdf in _signed_pdfs(issuance, pending):
+        issuance.fault("after_sign")
+        store_signed_pdf(issuance, cert_id, pdf)
+        issuance.fault("after_store")
+        issuance.progress.advance("sign")
+    return len(pending)
+
+
+def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
+    if issuance.workers <= 1:
+        _init_worker(issuance.signing, issuance.branding)
+        for cert_id, content in pending:
+            yield render_and_sign(cert_id, content)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=issuance.workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(issuance.signing, issuance.branding),
+    ) as pool:
+        yield from _bounded_map(pool, pending, window=4 * issuance.workers)
+
+
+def _bounded_map(
+    pool: ProcessPoolExecutor, pending: list[tuple[str, str]], *, window: int
+) -> Iterator[tuple[str, bytes]]:
+    """Keep at most `window` PDFs in flight so memory stays flat on large batches."""
+    todo = iter(pending)
+    running: set[Future[tuple[str, bytes]]] = set()
+    for cert_id, content in todo:
+        running.add(pool.submit(render_and_sign, cert_id, content))
+        if len(running) >= window:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    for future in running:
+        yield future.result()
+
+
+def _init_worker(identity: SigningIdentity, branding: IssuerBranding) -> None:
+    global _worker_identity, _worker_branding
+    _worker_identity, _worker_branding = identity, branding
+    load_signer(identity)  # fail early (wrong passphrase, unreadable key) and warm the cache
+
+
+def render_and_sign(cert_id: str, content_json: str) -> tuple[str, bytes]:
+    """Worker step: render the certificate and sign it; the signed bytes are final."""
+    assert _worker_identity is not None and _worker_branding is not None
+    content = CertificateContent.model_validate_json(content_json)
+    pdf = render_certificate(content, branding=_worker_branding)
+    return cert_id, load_signer(_worker_identity).sign(pdf)
+
+
+def store_signed_pdf(issuance: Issuance, cert_id: str, pdf: bytes) -> None:
+    """Encrypt under a fresh data key, store it, and wrap the key for the candidate and recovery."""
+    cert_bytes = bytes.fromhex(cert_id)
+    data_key, link_key = new_data_key(), new_link_key()
+    issuance.blobs.put(cert_id, encrypt_document(pdf, data_key, associated_data=cert_bytes))
+    salt = secrets.token_bytes(32)
+    digest = hashlib.sha256(pdf).digest()
+    leaf = leaf_hash(cert_bytes, salt, digest)
+    candidate_wrap = wrap_data_key(data_key, link_key, associated_data=cert_bytes)
+    recovery_wrap = seal_data_key_for_recovery(data_key, issuance.recovery_public_key)
+    with Session(issuance.engine) as session:
+        record = session.get(CertificateRecord, cert_id)
+        assert record is not None and record.state == CertificateState.IMPORTED
+        for old in session.exec(
+            select(KeyWrapRecord).where(KeyWrapRecord.certificate_id == cert_id)
+        ):
+            session.delete(old)
+        session.add(
+            KeyWrapRecord(certificate_id=cert_id, kind=WrapKind.CANDIDATE, wrapped=candidate_wrap)
+        )
+        session.add(
+            KeyWrapRecord(certificate_id=cert_id, kind=WrapKind.RECOVERY, wrapped=recovery_wrap)
+        )
+        record.pdf_sha256 = digest.hex()
+        record.salt = "0x" + salt.hex()
+        record.leaf = "0x" + leaf.hex()
+        record.pending_link_key = link_key.to_token()
+        record.state = CertificateState.STORED
+        record.stored_at = datetime.now(UTC)
+        session.commit()

@@ -1,0 +1,159 @@
+"""The `sceau` command: every admin job, with progress on long work and clear errors."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.table import Table
+
+from issuer.intake import IntakeReport, read_results
+from issuer.pipeline import Issuance, StageOutcome, run_batch, stage_results, unfinished_batches
+from sceau import compose
+from sceau.chain_commands import chain_app, ensure_dev_environment
+from sceau.console import RichProgress, console, exit_code_for, out
+from sceau.settings import Settings, load_settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Sceau: signed PDF certificates, anchored on chain, verified from a shared link.",
+)
+app.add_typer(chain_app, name="chain")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="SCEAU_CONFIG", help="TOML settings file."),
+]
+
+
+@app.callback()
+def _options(ctx: typer.Context, config: ConfigOption = None) -> None:
+    ctx.obj = config
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """Settings are built once per command, from --config and SCEAU_* variables."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = load_settings(root.obj)
+    return root.obj
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Development set-up: test PKI, keys, recovery key, local chain with the registry."""
+    ensure_dev_environment(settings_of(ctx))
+
+
+@app.command()
+def issue(
+    ctx: typer.Context,
+    results: Annotated[Path, typer.Argument(help="Jury-approved results, .csv or .json.")],
+    issue_valid_rows: Annotated[
+        bool, typer.Option(help="Issue the valid rows even when others are rejected.")
+    ] = False,
+) -> None:
+    """Issue certificates for a results file: sign, encrypt, anchor, deliver."""
+    settings = settings_of(ctx)
+    report = read_results(results, today=date.today())
+    if report.rejected and not issue_valid_rows:
+        _show_rejected(report)
+        console.print(
+            f"[bold red]Nothing issued:[/] {len(report.rejected)} row(s) rejected. Fix them and "
+            "import the file again (rows already issued are skipped), or pass --issue-valid-rows."
+        )
+        raise typer.Exit(1)
+    with RichProgress() as progress:
+        issuance = compose.issuance(settings, progress=progress)
+        _finish_earlier_batches(issuance)
+        outcome = stage_results(issuance, report, results.read_bytes())
+        for batch_id in outcome.batch_ids:
+            run_batch(issuance, batch_id)
+    _show_summary(report, outcome)
+    _show_locations(settings)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def resume(ctx: typer.Context) -> None:
+    """Finish every batch an earlier run left unfinished (after a crash or an outage)."""
+    with RichProgress() as progress:
+        issuance = compose.issuance(settings_of(ctx), progress=progress)
+        done = _finish_earlier_batches(issuance)
+    out.print(f"{done} unfinished batch(es) completed." if done else "Nothing to resume.")
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Set up the development environment and issue the sample batch, end to end."""
+    settings = settings_of(ctx)
+    ensure_dev_environment(settings)
+    sample = Path(__file__).parent / "samples" / "results-sample.csv"
+    ctx.invoke(issue, ctx=ctx, results=sample, issue_valid_rows=False)
+
+
+def _finish_earlier_batches(issuance: Issuance) -> int:
+    pending = unfinished_batches(issuance)
+    for batch_id in pending:
+        run_batch(issuance, batch_id)
+    return len(pending)
+
+
+def _show_rejected(report: IntakeReport) -> None:
+    table = Table(title=f"Rejected rows of {report.source_name}", show_lines=False)
+    table.add_column("line", justify="right")
+    table.add_column("result id")
+    table.add_column("reasons")
+    for row in report.rejected:
+        table.add_row(str(row.line), row.result_id or "—", "\n".join(row.reasons))
+    console.print(table)
+
+
+def _show_summary(report: IntakeReport, outcome: StageOutcome) -> None:
+    if report.rejected:
+        _show_rejected(report)
+    table = Table(title=f"Issuance of {report.source_name}")
+    table.add_column("outcome")
+    table.add_column("count", justify="right")
+    table.add_row("issued", str(outcome.staged))
+    table.add_row("skipped (already issued)", str(len(outcome.duplicates)))
+    table.add_row("rejected", str(len(report.rejected)))
+    out.print(table)
+
+
+def _show_locations(settings: Settings) -> None:
+    out.print(
+        f"Messages to candidates (signed PDF + receipt + private link): {settings.mail.outbox}"
+        if not settings.mail.smtp_host
+        else f"Messages sent through {settings.mail.smtp_host}"
+    )
+    out.print(f"Receipts for independent verification: {settings.receipts_dir}")
+    out.print(f"Encrypted certificates: {settings.blob_store_url}")
+
+
+def main() -> None:
+    """Entry point: runs the app and maps errors to exit codes in this one place."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as usage:
+        usage.show()
+        sys.exit(usage.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        console.print("Interrupted; run `sceau resume` to finish what was started.")
+        sys.exit(130)
+    except Exception as error:  # mapped below; unknown errors keep their traceback
+        mapped = exit_code_for(error)
+        if mapped is None:
+            raise
+        code, label = mapped
+        console.print(f"[bold red]{label} error:[/] {error}")
+        sys.exit(code)

@@ -1,0 +1,116 @@
+"""Build the collaborators from the settings, in one place (files vs S3, outbox vs SMTP...)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy.engine import Engine
+
+from contracts.client import RegistryClient
+from contracts.keystore import load_account
+from issuer.content import IssuerBranding
+from issuer.delivery import Mailer, OutboxMailer, SmtpMailer
+from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
+from issuer.signing import SigningIdentity
+from offchain_store.blobs import BlobStore, blob_store_from_url
+from offchain_store.crypto import load_recovery_public_key
+from offchain_store.records import create_schema, make_engine
+from sceau.settings import Settings
+
+
+def database(settings: Settings) -> Engine:
+    """The SQL engine, with the schema created (SQLite's folder too)."""
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    create_schema(engine)
+    return engine
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    url = settings.blob_store_url
+    if url.startswith("file://") and not url.startswith("file:///"):
+        url = "file://" + str(Path(url.removeprefix("file://")).resolve())  # relative to cwd
+    return blob_store_from_url(url)
+
+
+def mailer(settings: Settings) -> Mailer:
+    mail = settings.mail
+    if mail.smtp_host:
+        return SmtpMailer(
+            mail.smtp_host,
+            mail.smtp_port,
+            username=mail.smtp_username,
+            password=mail.smtp_password,
+            starttls=mail.smtp_starttls,
+        )
+    return OutboxMailer(mail.outbox)
+
+
+def signing_identity(settings: Settings) -> SigningIdentity:
+    signing = settings.signing
+    if signing.pkcs12 is not None:
+        return SigningIdentity(pkcs12_file=signing.pkcs12, passphrase=signing.passphrase)
+    return SigningIdentity(
+        key_file=signing.key,
+        cert_file=signing.certificate,
+        chain_files=tuple(signing.chain),
+        passphrase=signing.passphrase,
+    )
+
+
+def branding(settings: Settings) -> IssuerBranding:
+    return IssuerBranding(name=settings.issuer_name, public_base_url=settings.public_base_url)
+
+
+def anchoring_account(settings: Settings) -> LocalAccount:
+    """The issuer's Ethereum account, from its encrypted keystore."""
+    return load_account(
+        settings.chain.keystore, settings.chain.keystore_passphrase.get_secret_value()
+    )
+
+
+def registry(settings: Settings, *, account: LocalAccount | None = None) -> RegistryClient:
+    """A client of the configured registry; it checks the node, the chain id and the contract."""
+    chain_id, address = settings.resolved_chain()
+    return RegistryClient.connect(
+        rpc_url=settings.chain.rpc_url,
+        address=address,
+        chain_id=chain_id,
+        account=account,
+        confirmations=settings.chain.confirmations,
+    )
+
+
+def issuance(
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    fault: FaultHook = _no_fault,
+) -> Issuance:
+    """Everything the issuer's pipeline needs, from the settings."""
+    account = anchoring_account(settings)
+    client = registry(settings, account=account)
+    chain_id, address = settings.resolved_chain()
+    return Issuance(
+        engine=database(settings),
+        blobs=blob_store(settings),
+        chain=client,
+        mailer=mailer(settings),
+        signing=signing_identity(settings),
+        branding=branding(settings),
+        issuer_id=settings.issuer_id,
+        recovery_public_key=load_recovery_public_key(settings.recovery_public_key),
+        receipts_dir=settings.receipts_dir,
+        sender=settings.mail.sender,
+        chain_id=chain_id,
+        contract_address=address,
+        anchoring_address=account.address,
+        workers=settings.issue_workers or os.cpu_count() or 1,
+        batch_size=settings.batch_size,
+        progress=progress or SilentProgress(),
+        fault=fault,
+    )
