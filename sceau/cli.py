@@ -141,7 +141,7 @@ def _show_locations(settings: Settings) -> None:
 def main() -> None:
     """Entry point: runs the app and maps errors to exit codes in this one place."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as usage:
@@ -157,3 +157,4 @@ def main() -> None:
         code, label = mapped
         console.print(f"[bold red]{label} error:[/] {error}")
         sys.exit(code)
+    sys.exit(result if isinstance(result, int) else 0)  # click returns Exit codes here

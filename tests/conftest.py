@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from nacl.pwhash import argon2id
 
 from contracts.client import RegistryClient, Role, deploy_registry, make_web3
+from contracts.keystore import create_keystore
 from contracts.localchain import fund_account, start_chain, stop_chain
+from issuer.dev_pki import DevPki, create_dev_pki
+from offchain_store.crypto import create_recovery_keypair
+from sceau.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -77,3 +84,98 @@ def _deploy_with_roles(rpc_url: str, chain_id: int, data_dir: Path) -> AnvilChai
     admin_client.grant_role(Role.ISSUER, issuer.address)
     admin_client.grant_role(Role.REVOKER, revoker.address)
     return chain
+
+
+# --- a whole Sceau set-up in a temp dir, on the session chain ------------------------------------
+
+TEST_PASSPHRASE = "test-passphrase-not-secret"
+
+
+@dataclass(frozen=True)
+class SceauEnv:
+    """Settings for a complete Sceau (SQLite, files, outbox) in a temp dir, on the session chain."""
+
+    root: Path
+    config_file: Path
+    settings: Settings
+    chain: AnvilChain
+    recovery_private_key: Path
+
+
+@pytest.fixture(scope="session")
+def shared_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    return create_dev_pki(
+        tmp_path_factory.mktemp("pki"), issuer_name="Centre de test", passphrase=None
+    )
+
+
+@pytest.fixture
+def sceau_env(tmp_path: Path, anvil_chain: AnvilChain, shared_pki: DevPki) -> SceauEnv:
+    """A fresh database, blob store, outbox and keys; the issuer key is the chain's issuer."""
+    keystore = tmp_path / "keys" / "issuer-eth.json"
+    create_keystore(
+        keystore, TEST_PASSPHRASE, private_key=bytes(anvil_chain.issuer.key), iterations=2
+    )
+    recovery_private = tmp_path / "keys" / "recovery-private.json"
+    recovery_public = tmp_path / "keys" / "recovery-public.json"
+    create_recovery_keypair(
+        recovery_private,
+        recovery_public,
+        passphrase=TEST_PASSPHRASE,
+        kdf_limits=(argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN),
+    )
+    values: dict[str, Any] = {
+        "issuer_id": "test-centre",
+        "issuer_name": "Centre de test",
+        "public_base_url": "https://certs.example.test",
+        "database_url": f"sqlite:///{tmp_path / 'sceau.db'}",
+        "blob_store_url": f"file://{tmp_path / 'blobs'}",
+        "receipts_dir": str(tmp_path / "receipts"),
+        "recovery_public_key": str(recovery_public),
+        "issue_workers": 1,
+        "chain": {
+            "rpc_url": anvil_chain.rpc_url,
+            "chain_id": anvil_chain.chain_id,
+            "contract_address": anvil_chain.contract_address,
+            "keystore": str(keystore),
+            "keystore_passphrase": TEST_PASSPHRASE,
+            "local_data_dir": str(tmp_path / "chain"),
+        },
+        "signing": {
+            "key": str(shared_pki.issuer_key),
+            "certificate": str(shared_pki.issuer_cert),
+            "chain": [str(shared_pki.root_cert)],
+            "trust_root": str(shared_pki.root_cert),
+        },
+        "mail": {"outbox": str(tmp_path / "outbox")},
+    }
+    config_file = tmp_path / "sceau.toml"
+    config_file.write_text(_toml(values))
+    return SceauEnv(
+        root=tmp_path,
+        config_file=config_file,
+        settings=load_settings(config_file),
+        chain=anvil_chain,
+        recovery_private_key=recovery_private,
+    )
+
+
+def _toml(values: dict[str, Any]) -> str:
+    """A tiny TOML writer for flat tables of strings, numbers and string lists."""
+    scalars = [f"{k} = {_toml_value(v)}" for k, v in values.items() if not isinstance(v, dict)]
+    tables = [
+        f"\n[{name}]\n" + "\n".join(f"{k} = {_toml_value(v)}" for k, v in table.items())
+        for name, table in values.items()
+        if isinstance(table, dict)
+    ]
+    return "\n".join(scalars) + "\n" + "\n".join(tables) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
