@@ -11,9 +11,11 @@ from sqlmodel import Session, select
 
 from contracts.receipt import Receipt, ReceiptIssuer
 from issuer.anchoring import utc
+from issuer.content import IssuerBranding
 from issuer.delivery import build_delivery_email
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance
+from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey, decrypt_document, unwrap_data_key
 from offchain_store.records import (
     BatchRecord,
@@ -61,14 +63,14 @@ def deliver_certificate(issuance: Issuance, cert_id: str) -> None:
         batch = session.get(BatchRecord, cert.batch_id)
         assert batch is not None
         link_key = LinkKey.from_token(cert.pending_link_key)
-        pdf = open_with_link_key(issuance, session, cert_id, link_key)
-        receipt = build_receipt(issuance, cert, batch)
+        pdf = open_with_link_key(issuance.blobs, session, cert_id, link_key)
+        receipt = build_receipt(cert, batch, issuance.branding)
         write_receipt(issuance.receipts_dir, receipt)
         message = build_delivery_email(
             to=cert.candidate_email,
             candidate_name=_candidate_name(cert),
             certificate_id=cert_id,
-            private_link=private_link(issuance, cert_id, link_key),
+            private_link=private_link(issuance.branding, cert_id, link_key),
             pdf=pdf,
             receipt_json=receipt.to_json(),
             issuer_name=issuance.branding.name,
@@ -84,7 +86,7 @@ def deliver_certificate(issuance: Issuance, cert_id: str) -> None:
 
 
 def open_with_link_key(
-    issuance: Issuance, session: Session, cert_id: str, link_key: LinkKey
+    blobs: BlobStore, session: Session, cert_id: str, link_key: LinkKey
 ) -> bytes:
     """Decrypt a stored certificate with the candidate's link key."""
     query = select(KeyWrapRecord).where(
@@ -95,12 +97,12 @@ def open_with_link_key(
         raise IssuanceError(f"certificate {cert_id} has no candidate key wrap")
     cert_bytes = bytes.fromhex(cert_id)
     data_key = unwrap_data_key(wrap.wrapped, link_key, associated_data=cert_bytes)
-    return decrypt_document(issuance.blobs.get(cert_id), data_key, associated_data=cert_bytes)
+    return decrypt_document(blobs.get(cert_id), data_key, associated_data=cert_bytes)
 
 
-def build_receipt(issuance: Issuance, cert: CertificateRecord, batch: BatchRecord) -> Receipt:
+def build_receipt(cert: CertificateRecord, batch: BatchRecord, branding: IssuerBranding) -> Receipt:
     """The public receipt of an anchored certificate."""
-    if batch.anchored_at is None or batch.block_number is None:
+    if batch.anchored_at is None or batch.block_number is None or batch.chain_id is None:
         raise IssuanceError(f"batch {batch.id} is not anchored yet")
     return Receipt(
         certificate_id=cert.id,
@@ -109,14 +111,14 @@ def build_receipt(issuance: Issuance, cert: CertificateRecord, batch: BatchRecor
         leaf=cert.leaf or "",
         proof=tuple(json.loads(cert.proof or "[]")),
         root=batch.root or "",
-        chain_id=batch.chain_id or issuance.chain_id,
-        contract=batch.contract_address or issuance.contract_address,
+        chain_id=batch.chain_id,
+        contract=batch.contract_address or "",
         transaction=batch.tx_hash or "",
         block_number=batch.block_number,
         anchored_at=utc(batch.anchored_at),
         issuer=ReceiptIssuer(
-            name=issuance.branding.name,
-            profile_url=issuance.branding.public_base_url.rstrip("/") + PROFILE_PATH,
+            name=branding.name,
+            profile_url=branding.public_base_url.rstrip("/") + PROFILE_PATH,
         ),
     )
 
@@ -134,9 +136,9 @@ def write_receipt(directory: Path, receipt: Receipt) -> Path:
     return target
 
 
-def private_link(issuance: Issuance, cert_id: str, link_key: LinkKey) -> str:
+def private_link(branding: IssuerBranding, cert_id: str, link_key: LinkKey) -> str:
     """The candidate's link; its key is in the fragment, which browsers never send."""
-    return f"{issuance.branding.public_base_url.rstrip('/')}/me/{cert_id}#{link_key.to_token()}"
+    return f"{branding.public_base_url.rstrip('/')}/me/{cert_id}#{link_key.to_token()}"
 
 
 def _candidate_name(cert: CertificateRecord) -> str:

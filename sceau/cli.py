@@ -13,6 +13,8 @@ from rich.table import Table
 
 from issuer.intake import IntakeReport, read_results
 from issuer.pipeline import Issuance, StageOutcome, run_batch, stage_results, unfinished_batches
+from issuer.recovery import recover_link
+from offchain_store.crypto import load_recovery_private_key
 from sceau import compose
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
@@ -97,6 +99,29 @@ def demo(ctx: typer.Context) -> None:
     ensure_dev_environment(settings)
     sample = Path(__file__).parent / "samples" / "results-sample.csv"
     ctx.invoke(issue, ctx=ctx, results=sample, issue_valid_rows=False)
+
+
+@app.command("recover-link")
+def recover_link_command(
+    ctx: typer.Context,
+    certificate_id: Annotated[str, typer.Argument(help="The certificate's id (32 hex).")],
+    recovery_key: Annotated[
+        Path, typer.Option(help="The offline recovery private key file.", exists=True)
+    ],
+    passphrase: Annotated[
+        str,
+        typer.Option(
+            envvar="SCEAU_RECOVERY_PASSPHRASE",
+            prompt="Recovery key passphrase",
+            hide_input=True,
+            help="Passphrase of the recovery key (or SCEAU_RECOVERY_PASSPHRASE).",
+        ),
+    ],
+) -> None:
+    """Send the candidate a new private link; the old link stops working."""
+    key = load_recovery_private_key(recovery_key, passphrase)
+    sent_to = recover_link(compose.recovery(settings_of(ctx)), certificate_id, key)
+    out.print(f"A new private link for {certificate_id} was sent to {sent_to}.")
 
 
 def _finish_earlier_batches(issuance: Issuance) -> int:

@@ -13,6 +13,7 @@ from contracts.keystore import load_account
 from issuer.content import IssuerBranding
 from issuer.delivery import Mailer, OutboxMailer, SmtpMailer
 from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
+from issuer.recovery import Recovery
 from issuer.signing import SigningIdentity
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
@@ -113,4 +114,15 @@ def issuance(
         batch_size=settings.batch_size,
         progress=progress or SilentProgress(),
         fault=fault,
+    )
+
+
+def recovery(settings: Settings) -> Recovery:
+    """What `sceau recover-link` needs: records, blobs and the mailer; no chain."""
+    return Recovery(
+        engine=database(settings),
+        blobs=blob_store(settings),
+        mailer=mailer(settings),
+        branding=branding(settings),
+        sender=settings.mail.sender,
     )

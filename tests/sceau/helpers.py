@@ -20,10 +20,13 @@ REPO = Path(__file__).parents[2]
 SAMPLE = REPO / "sceau" / "samples" / "results-sample.csv"
 
 
-def run_sceau(config: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run_sceau(
+    config: Path, *args: str, timeout: float = 180, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m sceau --config CONFIG ARGS…` as a user would, with no stdin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCEAU_")}
     env["COLUMNS"] = "200"
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "sceau", "--config", str(config), *args],
         cwd=REPO,
