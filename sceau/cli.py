@@ -11,6 +11,7 @@ import click
 import typer
 from rich.table import Table
 
+from contracts.receipt import Receipt
 from issuer.intake import IntakeReport, read_results
 from issuer.pipeline import Issuance, StageOutcome, run_batch, stage_results, unfinished_batches
 from issuer.recovery import recover_link
@@ -99,6 +100,36 @@ def demo(ctx: typer.Context) -> None:
     ensure_dev_environment(settings)
     sample = Path(__file__).parent / "samples" / "results-sample.csv"
     ctx.invoke(issue, ctx=ctx, results=sample, issue_valid_rows=False)
+    _show_proof_check(settings)
+
+
+def _show_proof_check(settings: Settings) -> None:
+    """Check one delivered receipt against the chain, as any verifier could."""
+    receipts = sorted(settings.receipts_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    if not receipts:
+        return
+    receipt = Receipt.from_json(receipts[-1].read_bytes())
+    status = compose.registry(settings).check_certificate(
+        receipt.leaf, [bytes.fromhex(p[2:]) for p in receipt.proof]
+    )
+    table = Table(title=f"Proof check of certificate {receipt.certificate_id} on chain")
+    table.add_column("check")
+    table.add_column("answer", overflow="fold")
+    table.add_row("anchoring transaction", receipt.transaction)
+    table.add_row("root computed by the contract", "0x" + status.root.hex())
+    table.add_row(
+        "same root as the receipt", "yes" if "0x" + status.root.hex() == receipt.root else "NO"
+    )
+    anchored = status.anchor
+    table.add_row(
+        "anchored",
+        f"yes, block {anchored.block_number} at {anchored.anchored_at:%Y-%m-%d %H:%M:%S} UTC "
+        f"by {anchored.issuer}"
+        if anchored
+        else "NO",
+    )
+    table.add_row("revoked", "yes" if status.revocation else "no")
+    out.print(table)
 
 
 @app.command("recover-link")
