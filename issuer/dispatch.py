@@ -14,7 +14,7 @@ from issuer.anchoring import utc
 from issuer.content import IssuerBranding
 from issuer.delivery import build_delivery_email
 from issuer.errors import IssuanceError
-from issuer.pipeline import Issuance
+from issuer.pipeline import Issuance, staged_json, staged_link_key
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey, decrypt_document, unwrap_data_key
 from offchain_store.records import (
@@ -62,13 +62,13 @@ def deliver_certificate(issuance: Issuance, cert_id: str) -> None:
             raise IssuanceError(f"certificate {cert_id} cannot be delivered: no pending link")
         batch = session.get(BatchRecord, cert.batch_id)
         assert batch is not None
-        link_key = LinkKey.from_token(cert.pending_link_key)
+        link_key = staged_link_key(issuance, cert)
         pdf = open_with_link_key(issuance.blobs, session, cert_id, link_key)
         receipt = build_receipt(cert, batch, issuance.branding)
         write_receipt(issuance.receipts_dir, receipt)
         message = build_delivery_email(
             to=cert.candidate_email,
-            candidate_name=_candidate_name(cert),
+            candidate_name=_candidate_name(issuance, cert),
             certificate_id=cert_id,
             private_link=private_link(issuance.branding, cert_id, link_key),
             pdf=pdf,
@@ -141,7 +141,7 @@ def private_link(branding: IssuerBranding, cert_id: str, link_key: LinkKey) -> s
     return f"{branding.public_base_url.rstrip('/')}/me/{cert_id}#{link_key.to_token()}"
 
 
-def _candidate_name(cert: CertificateRecord) -> str:
+def _candidate_name(issuance: Issuance, cert: CertificateRecord) -> str:
     if cert.staged_content is None:
         return ""
-    return str(json.loads(cert.staged_content).get("candidate_name", ""))
+    return str(json.loads(staged_json(issuance, cert)).get("candidate_name", ""))

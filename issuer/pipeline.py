@@ -8,7 +8,6 @@ is signed and saved before it is sent, so it is never sent twice for the same ro
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,9 +22,11 @@ from sqlmodel import Session, col, select
 from contracts.client import AnchorRecord, PreparedTransaction, TxOutcome, TxState
 from issuer.content import IssuerBranding
 from issuer.delivery import Mailer
+from issuer.errors import IssuanceError
 from issuer.intake import IntakeReport
 from issuer.signing import SigningIdentity
 from offchain_store.blobs import BlobStore
+from offchain_store.crypto import LinkKey
 from offchain_store.records import (
     BatchRecord,
     BatchState,
@@ -33,6 +34,7 @@ from offchain_store.records import (
     CertificateState,
     ensure_issuer,
 )
+from offchain_store.staging import StagingVault
 
 
 class Progress(Protocol):
@@ -69,6 +71,7 @@ class Issuance:
     branding: IssuerBranding
     issuer_id: str
     recovery_public_key: PublicKey
+    staging: StagingVault
     receipts_dir: Path
     sender: str
     chain_id: int
@@ -136,7 +139,9 @@ def stage_results(issuance: Issuance, report: IntakeReport, source: bytes) -> St
                         source_line=row.line,
                         language=row.message_language,
                         candidate_email=row.email,
-                        staged_content=content.model_dump_json(),
+                        staged_content=issuance.staging.seal(
+                            content.model_dump_json(), record_id=cert_id, field="content"
+                        ),
                     )
                 )
             outcome.batch_ids.append(batch.id)
@@ -194,9 +199,16 @@ def batch_counts(engine: Engine, batch_id: str) -> dict[CertificateState, int]:
     return counts
 
 
-def staged_json(record: CertificateRecord) -> str:
-    """The staged content of a certificate not yet stored (fails loudly if already wiped)."""
+def staged_json(issuance: Issuance, record: CertificateRecord) -> str:
+    """The staged content of a certificate not yet delivered, as JSON."""
     if record.staged_content is None:
-        raise RuntimeError(f"certificate {record.id} has no staged content left")
-    json.loads(record.staged_content)  # must be intact JSON
-    return record.staged_content
+        raise IssuanceError(f"certificate {record.id} has no staged content left")
+    return issuance.staging.open(record.staged_content, record_id=record.id, field="content")
+
+
+def staged_link_key(issuance: Issuance, record: CertificateRecord) -> LinkKey:
+    """The candidate link key of a certificate not yet delivered."""
+    if record.pending_link_key is None:
+        raise IssuanceError(f"certificate {record.id} has no pending link key")
+    token = issuance.staging.open(record.pending_link_key, record_id=record.id, field="link")
+    return LinkKey.from_token(token)

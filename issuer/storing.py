@@ -36,7 +36,7 @@ def sign_and_store_batch(issuance: Issuance, batch_id: str) -> int:
             CertificateRecord.batch_id == batch_id,
             CertificateRecord.state == CertificateState.IMPORTED,
         )
-        pending = [(c.id, staged_json(c)) for c in session.exec(query).all()]
+        pending = [(c.id, staged_json(issuance, c)) for c in session.exec(query).all()]
     if not pending:
         return 0
     issuance.progress.start("sign", len(pending))
@@ -120,7 +120,9 @@ def store_signed_pdf(issuance: Issuance, cert_id: str, pdf: bytes) -> None:
         record.pdf_sha256 = digest.hex()
         record.salt = "0x" + salt.hex()
         record.leaf = "0x" + leaf.hex()
-        record.pending_link_key = link_key.to_token()
+        record.pending_link_key = issuance.staging.seal(
+            link_key.to_token(), record_id=cert_id, field="link"
+        )
         record.state = CertificateState.STORED
         record.stored_at = datetime.now(UTC)
         session.commit()

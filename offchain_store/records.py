@@ -1,8 +1,9 @@
 """SQL records (SQLModel): issuers, batches, certificates, key wraps, tombstones.
 
 A certificate's personal content and its candidate link key are kept here only from
-import until the candidate's message is delivered, then wiped: from then on only the
-candidate's link (and each share's) or the offline recovery key can open the certificate.
+import until the candidate's message is delivered, sealed under the staging secret
+(offchain_store.staging), then wiped: from then on only the candidate's link (and each
+share's) or the offline recovery key can open the certificate.
 """
 
 from __future__ import annotations
@@ -86,8 +87,8 @@ class CertificateRecord(SQLModel, table=True):
     source_line: int
     language: str = "fr"  # language of the candidate's messages
     candidate_email: str | None = None
-    staged_content: str | None = None  # JSON; wiped once delivered
-    pending_link_key: str | None = None  # wiped once delivered
+    staged_content: str | None = None  # sealed JSON; wiped once delivered
+    pending_link_key: str | None = None  # sealed token; wiped once delivered
     pdf_sha256: str | None = Field(default=None, index=True)
     salt: str | None = None  # destroyed on revocation
     leaf: str | None = Field(default=None, index=True)

@@ -18,6 +18,7 @@ from issuer.signing import SigningIdentity
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
 from offchain_store.records import create_schema, make_engine
+from offchain_store.staging import StagingVault
 from sceau.settings import Settings
 
 
@@ -105,6 +106,7 @@ def issuance(
         branding=branding(settings),
         issuer_id=settings.issuer_id,
         recovery_public_key=load_recovery_public_key(settings.recovery_public_key),
+        staging=StagingVault(settings.staging_secret.get_secret_value()),
         receipts_dir=settings.receipts_dir,
         sender=settings.mail.sender,
         chain_id=chain_id,

@@ -15,6 +15,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+DEV_STAGING_SECRET = "sceau-dev-only-staging-secret"  # noqa: S105 - refused in production
 DEV_PASSPHRASE = "sceau-dev-only"  # noqa: S105 - the development default; refused in production
 
 
@@ -74,6 +75,8 @@ class Settings(BaseSettings):
     blob_store_url: str = "file://var/blobs"
     receipts_dir: Path = Path("var/receipts")
     recovery_public_key: Path = Path("var/keys/recovery-public.json")
+    # Seals content and link keys waiting for delivery; not stored with the data.
+    staging_secret: SecretStr = SecretStr(DEV_STAGING_SECRET)
     issue_workers: int | None = None  # None: one per core
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     chain: ChainSettings = ChainSettings()
@@ -102,6 +105,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "refusing to start in production with the development keystore passphrase: "
                     "set SCEAU_CHAIN__KEYSTORE_PASSPHRASE"
+                )
+            if self.staging_secret.get_secret_value() == DEV_STAGING_SECRET:
+                raise ValueError(
+                    "refusing to start in production with the development staging secret: "
+                    "set SCEAU_STAGING_SECRET"
                 )
             if self.public_base_url.startswith("http://"):
                 raise ValueError("public_base_url must be https in production")

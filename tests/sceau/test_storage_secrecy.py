@@ -11,9 +11,16 @@ from sqlmodel import Session, select
 from offchain_store.blobs import FilesystemBlobStore
 from offchain_store.crypto import DataKey, LinkKey, decrypt_document, unwrap_data_key
 from offchain_store.errors import DecryptionFailed
-from offchain_store.records import KeyWrapRecord, WrapKind, make_engine
+from offchain_store.records import CertificateState, KeyWrapRecord, WrapKind, make_engine
 from tests.conftest import SceauEnv
-from tests.sceau.helpers import SAMPLE, certificates, read_outbox, run_sceau
+from tests.sceau.helpers import (
+    SAMPLE,
+    certificates,
+    read_outbox,
+    run_module,
+    run_sceau,
+    subset_of_sample,
+)
 
 
 def candidate_secrets(files: list[Path]) -> set[bytes]:
@@ -27,6 +34,18 @@ def candidate_secrets(files: list[Path]) -> set[bytes]:
         for run in re.findall(rb"[A-Za-z0-9_-]{43}", raw):
             found.add(base64.urlsafe_b64decode(run + b"="))
     return found
+
+
+def opened_by_any(wrapped: bytes, secrets: set[bytes], cert_bytes: bytes) -> int:
+    """How many of `secrets`, taken as a link key, open the wrap (0 expected)."""
+    opened = 0
+    for value in secrets:
+        try:
+            unwrap_data_key(wrapped, LinkKey(value), associated_data=cert_bytes)
+            opened += 1
+        except DecryptionFailed:
+            pass
+    return opened
 
 
 def test_ciphertext_and_database_without_keys_give_back_no_pdf(sceau_env: SceauEnv) -> None:
@@ -56,14 +75,7 @@ def test_ciphertext_and_database_without_keys_give_back_no_pdf(sceau_env: SceauE
             )
         ).one()
     cert_bytes = bytes.fromhex(target.id)
-    opened = 0
-    for value in secrets:
-        try:
-            unwrap_data_key(wrap.wrapped, LinkKey(value), associated_data=cert_bytes)
-            opened += 1
-        except DecryptionFailed:
-            pass
-    assert opened == 0
+    assert opened_by_any(wrap.wrapped, secrets, cert_bytes) == 0
 
     blob = store.get(target.id)
     column_values = {bytes.fromhex(v[2:]) for r in records for v in (r.salt, r.leaf) if v}
@@ -79,3 +91,31 @@ def test_ciphertext_and_database_without_keys_give_back_no_pdf(sceau_env: SceauE
     token = delivered[target.id].text.replace("=\n", "").split(f"/me/{target.id}#")[1][:43]
     key = unwrap_data_key(wrap.wrapped, LinkKey.from_token(token), associated_data=cert_bytes)
     assert decrypt_document(blob, key, associated_data=cert_bytes) == delivered[target.id].pdf
+
+
+def test_interrupted_issuance_keeps_no_readable_content_or_key(sceau_env: SceauEnv) -> None:
+    results = subset_of_sample(sceau_env.root / "results.csv", 4)
+    killed = run_module(
+        "tests.sceau.crash_runner", str(sceau_env.config_file), str(results), "after_store", "3"
+    )
+    assert killed.returncode == 137, killed.stderr
+    records = certificates(sceau_env.settings.database_url)
+    assert {r.state for r in records} == {CertificateState.IMPORTED, CertificateState.STORED}
+
+    db_path = Path(sceau_env.settings.database_url.removeprefix("sqlite:///"))
+    db_files = [p for p in db_path.parent.glob(db_path.name + "*") if p.is_file()]
+    raw = b"".join(p.read_bytes() for p in db_files)
+    for line in results.read_text().splitlines()[1:]:
+        name = line.split(",")[1]
+        assert name.encode() not in raw, "a candidate name is readable in the database"
+
+    stored = next(r for r in records if r.state == CertificateState.STORED)
+    cert_bytes = bytes.fromhex(stored.id)
+    engine = make_engine(sceau_env.settings.database_url)
+    with Session(engine) as session:
+        wrap = session.exec(
+            select(KeyWrapRecord).where(
+                KeyWrapRecord.certificate_id == stored.id, KeyWrapRecord.kind == WrapKind.CANDIDATE
+            )
+        ).one()
+    assert opened_by_any(wrap.wrapped, candidate_secrets(list(db_files)), cert_bytes) == 0
