@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from contracts.profile import PROFILE_PATH
 from contracts.receipt import Receipt, ReceiptIssuer
 from issuer.anchoring import utc
 from issuer.content import IssuerBranding
@@ -26,8 +27,6 @@ from offchain_store.records import (
     WrapKind,
     utcnow,
 )
-
-PROFILE_PATH = "/.well-known/sceau-issuer.json"
 
 
 def deliver_batch(issuance: Issuance, batch_id: str) -> int:

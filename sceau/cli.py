@@ -20,6 +20,7 @@ from sceau import compose
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
 from sceau.settings import Settings, load_settings
+from sceau.verify_command import verify
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -28,6 +29,7 @@ app = typer.Typer(
     help="Sceau: signed PDF certificates, anchored on chain, verified from a shared link.",
 )
 app.add_typer(chain_app, name="chain")
+app.command("verify")(verify)
 
 ConfigOption = Annotated[
     Path | None,

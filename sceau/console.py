@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from contracts.errors import RegistryError
+from contracts.profile import InvalidProfile
 from contracts.receipt import InvalidReceipt
 from issuer.delivery import DeliveryError
 from issuer.errors import IssuanceError
@@ -25,6 +26,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (ConfigurationError, 2, "Configuration"),
     (ResultsFileError, 2, "Results file"),
     (InvalidReceipt, 2, "Receipt"),
+    (InvalidProfile, 2, "Issuer profile"),
     (RegistryError, 3, "Chain"),
     (StoreError, 4, "Storage"),
     (DeliveryError, 5, "Delivery"),

@@ -1,0 +1,146 @@
+"""The issuer profile: the public, self-checking record of who an issuer is on chain and in PDFs.
+
+The service publishes it at `/.well-known/sceau-issuer.json`. It keeps every signing certificate
+and anchoring address the issuer ever used, each with its period of use, so a certificate is
+judged as of its anchoring time, not as of today.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+PROFILE_FORMAT = "sceau-issuer-profile/1"
+PROFILE_PATH = "/.well-known/sceau-issuer.json"
+_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+
+
+class InvalidProfile(ValueError):
+    """An issuer profile that is malformed or does not hold together."""
+
+
+class _Period(BaseModel):
+    """A period of use: from `valid_from` (inclusive) until `valid_until` (exclusive, or open)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Period:
+        if self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be later than valid_from")
+        return self
+
+    def covers(self, when: datetime) -> bool:
+        """True when `when` (timezone-aware) falls in this period."""
+        return self.valid_from <= when and (self.valid_until is None or when < self.valid_until)
+
+
+class AnchoringAddress(_Period):
+    """An account the issuer anchors roots from, and when."""
+
+    address: str = Field(pattern=_ADDRESS)
+
+
+class SigningCertificate(_Period):
+    """An X.509 certificate (PEM) the issuer signs PDFs with, and when."""
+
+    pem: str
+
+    @field_validator("pem")
+    @classmethod
+    def _one_certificate(cls, pem: str) -> str:
+        _load_pem(pem)
+        return pem
+
+    def der(self) -> bytes:
+        """The certificate in DER."""
+        return _load_pem(self.pem).public_bytes(Encoding.DER)
+
+
+class IssuerProfile(BaseModel):
+    """Who the issuer is: its chain and contract, anchoring addresses, signing certificates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Literal["sceau-issuer-profile/1"] = "sceau-issuer-profile/1"
+    name: str = Field(min_length=1)
+    public_base_url: str = Field(pattern=r"^https?://")
+    chain_id: int = Field(ge=1)
+    contract: str = Field(pattern=_ADDRESS)
+    anchoring_addresses: tuple[AnchoringAddress, ...] = Field(min_length=1)
+    signing_certificates: tuple[SigningCertificate, ...] = Field(min_length=1)
+    trust_roots: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("trust_roots")
+    @classmethod
+    def _roots_parse(cls, roots: tuple[str, ...]) -> tuple[str, ...]:
+        for pem in roots:
+            _load_pem(pem)
+        return roots
+
+    def is_contract(self, chain_id: int, contract: str) -> bool:
+        """True when (`chain_id`, `contract`) is this issuer's registry."""
+        return chain_id == self.chain_id and contract.lower() == self.contract.lower()
+
+    def anchoring_address_at(self, address: str, when: datetime) -> bool:
+        """True when `address` anchored for this issuer at `when` (case-insensitive)."""
+        wanted = address.lower()
+        return any(a.address.lower() == wanted and a.covers(when) for a in self.anchoring_addresses)
+
+    def signing_certificate_at(self, der_or_cert: bytes | x509.Certificate, when: datetime) -> bool:
+        """True when the certificate (DER or parsed) signed for this issuer at `when`."""
+        der = (
+            der_or_cert.public_bytes(Encoding.DER)
+            if isinstance(der_or_cert, x509.Certificate)
+            else bytes(der_or_cert)
+        )
+        return any(c.der() == der and c.covers(when) for c in self.signing_certificates)
+
+    def trust_roots_der(self) -> tuple[bytes, ...]:
+        """The trust roots in DER."""
+        return tuple(_load_pem(pem).public_bytes(Encoding.DER) for pem in self.trust_roots)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> IssuerProfile:
+        """Parse and check a profile; raises InvalidProfile with the reason."""
+        try:
+            doc: Any = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidProfile(f"issuer profile is not JSON: {exc}") from None
+        try:
+            return cls.model_validate(doc)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "profile"
+            raise InvalidProfile(f"invalid issuer profile: {where}: {first['msg']}") from None
+
+    def to_json(self) -> bytes:
+        """Canonical JSON (sorted keys, two-space indent, trailing newline)."""
+        doc = self.model_dump(mode="json")
+        return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _load_pem(pem: str) -> x509.Certificate:
+    try:
+        certs = x509.load_pem_x509_certificates(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError("not a PEM X.509 certificate") from None
+    if len(certs) != 1:
+        raise ValueError(f"expected one PEM certificate, found {len(certs)}")
+    return certs[0]

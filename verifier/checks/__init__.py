@@ -1,0 +1,1 @@
+"""One small module per check family; each function returns a CheckResult and never raises."""

@@ -1,0 +1,217 @@
+"""The verification report: one frozen result per check, and the verdict they decide.
+
+The verdict is computed, never stored: a report cannot claim VALID over checks that say otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    JsonValue,
+    ValidationError,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+
+from verifier.errors import VerificationError
+from verifier.messages import MESSAGES
+
+
+class CheckStatus(StrEnum):
+    """What one check found."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class CheckName(StrEnum):
+    """The checks, in the order a report shows them."""
+
+    SHARE = "share"
+    DECRYPTION = "decryption"
+    INTEGRITY = "integrity"
+    INCLUSION = "inclusion"
+    ANCHORING = "anchoring"
+    REVOCATION = "revocation"
+    SIGNATURE = "signature"
+    ISSUER_IDENTITY = "issuer_identity"
+
+
+class Verdict(StrEnum):
+    """The bottom line; ERROR means "could not decide"."""
+
+    VALID = "VALID"
+    REVOKED = "REVOKED"
+    INVALID = "INVALID"
+    ERROR = "ERROR"
+
+
+class InvalidReport(VerificationError):
+    """A serialised report that is malformed or whose verdict does not follow from its checks."""
+
+
+class _Unfilled(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+class CheckResult(BaseModel):
+    """One check's outcome: status, stable code, message in French and English, details."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: CheckName
+    status: CheckStatus
+    code: str
+    message_fr: str
+    message_en: str
+    details: dict[str, JsonValue] = {}
+
+    @field_validator("code")
+    @classmethod
+    def _known_code(cls, code: str) -> str:
+        if code not in MESSAGES:
+            raise ValueError(f"unknown check code {code!r}")
+        return code
+
+    @classmethod
+    def of(
+        cls, name: CheckName, status: CheckStatus, code: str, **details: JsonValue
+    ) -> CheckResult:
+        """Build a result, filling both messages of `code` from `details`."""
+        message = MESSAGES[code]
+        values = _Unfilled({k: str(v) for k, v in details.items()})
+        return cls(
+            name=name,
+            status=status,
+            code=code,
+            message_fr=message.fr.format_map(values),
+            message_en=message.en.format_map(values),
+            details=details,
+        )
+
+    def message(self, lang: str) -> str:
+        """The message in `lang` ("fr" or "en")."""
+        return self.message_fr if lang == "fr" else self.message_en
+
+
+def decide(checks: Iterable[CheckResult], required: Iterable[CheckName]) -> Verdict:
+    """The verdict: INVALID > REVOKED > ERROR > VALID; VALID only if every required check is."""
+    results = tuple(checks)
+    needed = set(required)
+    if any(c.status is CheckStatus.INVALID and c.name is not CheckName.REVOCATION for c in results):
+        return Verdict.INVALID
+    if any(c.status is CheckStatus.INVALID for c in results):
+        return Verdict.REVOKED
+    if any(c.status is CheckStatus.ERROR for c in results):
+        return Verdict.ERROR
+    valid = {c.name for c in results if c.status is CheckStatus.VALID}
+    if not needed or not needed <= valid:
+        return Verdict.ERROR  # nothing required, or a required check skipped or missing
+    return Verdict.VALID
+
+
+class VerificationReport(BaseModel):
+    """What was checked about one certificate, and the verdict that follows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    certificate_id: str | None
+    checks: tuple[CheckResult, ...]
+    required: tuple[CheckName, ...]
+    checked_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _one_result_per_check(self) -> VerificationReport:
+        names = [c.name for c in self.checks]
+        if len(set(names)) != len(names):
+            raise ValueError("a report holds at most one result per check")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verdict(self) -> Verdict:
+        """Decided from the checks, never stored."""
+        return decide(self.checks, self.required)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def anchored_at(self) -> str | None:
+        """The anchoring block's time (RFC 3339), when the anchoring check found it."""
+        return _detail(self.check(CheckName.ANCHORING), "anchored_at", CheckStatus.VALID)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def revoked_at(self) -> str | None:
+        """When the leaf was revoked (RFC 3339), if it was."""
+        return _detail(self.check(CheckName.REVOCATION), "revoked_at", CheckStatus.INVALID)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def revocation_reason(self) -> str | None:
+        """The revocation's reason category (e.g. "holder_request"), if revoked."""
+        return _detail(self.check(CheckName.REVOCATION), "reason", CheckStatus.INVALID)
+
+    def check(self, name: CheckName) -> CheckResult | None:
+        """The result of check `name`, if it is in the report."""
+        return next((c for c in self.checks if c.name is name), None)
+
+    def to_json(self) -> bytes:
+        """JSON with the verdict and the derived dates (sorted keys, two-space indent)."""
+        doc = self.model_dump(mode="json")
+        return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> VerificationReport:
+        """Parse a report; raises InvalidReport if its stated verdict or dates do not follow."""
+        try:
+            doc: Any = json.loads(raw)
+            derived = {k: doc.pop(k, None) for k in _DERIVED}
+            report = cls.model_validate(doc)
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+            raise InvalidReport(f"report is not a JSON object: {exc}") from None
+        except ValidationError as exc:
+            raise InvalidReport(f"invalid report: {exc.errors()[0]['msg']}") from None
+        actual = report.model_dump(mode="json", include=set(_DERIVED))
+        if any(derived[k] is not None and derived[k] != actual[k] for k in _DERIVED):
+            raise InvalidReport("the report's verdict or dates do not follow from its checks")
+        return report
+
+
+_DERIVED = ("verdict", "anchored_at", "revoked_at", "revocation_reason")
+
+
+def _detail(check: CheckResult | None, key: str, status: CheckStatus) -> str | None:
+    if check is None or check.status is not status:
+        return None
+    value = check.details.get(key)
+    return value if isinstance(value, str) else None
+
+
+def build_report(
+    *,
+    certificate_id: str | None,
+    checks: Iterable[CheckResult],
+    required: Iterable[CheckName],
+    checked_at: datetime,
+) -> VerificationReport:
+    """A report with its checks in display order."""
+    order = list(CheckName)
+    ordered = sorted(checks, key=lambda c: order.index(c.name))
+    return VerificationReport(
+        certificate_id=certificate_id,
+        checks=tuple(ordered),
+        required=tuple(required),
+        checked_at=checked_at,
+    )
