@@ -89,6 +89,9 @@ class CertificateSigner:
         timestamper: TimeStamper | None = None,
     ) -> None:
         self._not_after = not_after
+        if signer.signing_cert is None:
+            raise SigningError("the signing key has no certificate")
+        self.certificate_der: bytes = signer.signing_cert.dump()
         self._reserved_bytes = reserved_bytes  # None: pyHanko estimates with a dry-run signature
         self._pdf_signer = signers.PdfSigner(
             _signature_metadata(reason=reason, location=location, level=level),

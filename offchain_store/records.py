@@ -111,6 +111,24 @@ class KeyWrapRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class KeyKind(StrEnum):
+    SIGNING = "signing"  # an X.509 signing certificate (PEM)
+    ANCHORING = "anchoring"  # an Ethereum address
+
+
+class IssuerKeyRecord(SQLModel, table=True):
+    """A key the issuer used, and when: the history its public profile is built from."""
+
+    __tablename__ = "issuer_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuer_id: str = Field(foreign_key="issuers.id", index=True)
+    kind: KeyKind
+    value: str
+    valid_from: datetime
+    valid_until: datetime | None = None
+
+
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     """An engine for the configured database; SQLite gets WAL and foreign keys."""
     if database_url.startswith("sqlite"):

@@ -103,6 +103,14 @@ def demo(ctx: typer.Context) -> None:
     sample = Path(__file__).parent / "samples" / "results-sample.csv"
     ctx.invoke(issue, ctx=ctx, results=sample, issue_valid_rows=False)
     _show_proof_check(settings)
+    profile_file = settings.receipts_dir.parent / "issuer-profile.json"
+    profile_file.write_bytes(compose.profile(settings).to_json())
+    out.print(
+        f"Issuer profile: {profile_file}. Verify a certificate on your own, against the chain "
+        "alone: save the PDF and receipt attached to a message in the outbox, then run\n"
+        f"  sceau verify certificate.pdf --receipt receipt.json --profile {profile_file} "
+        f"--rpc {settings.chain.rpc_url}"
+    )
 
 
 def _show_proof_check(settings: Settings) -> None:
@@ -132,6 +140,21 @@ def _show_proof_check(settings: Settings) -> None:
     )
     table.add_row("revoked", "yes" if status.revocation else "no")
     out.print(table)
+
+
+@app.command("profile")
+def profile_command(
+    ctx: typer.Context,
+    output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Print the issuer's public profile (what verifiers trust), as JSON."""
+    document = compose.profile(settings_of(ctx)).to_json()
+    if output is None:
+        sys.stdout.write(document.decode())
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(document)
+    out.print(f"Issuer profile written to {output}")
 
 
 @app.command("recover-link")

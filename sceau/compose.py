@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from contracts.client import RegistryClient
 from contracts.keystore import load_account
+from contracts.profile import IssuerProfile
 from issuer.content import IssuerBranding
 from issuer.delivery import Mailer, OutboxMailer, SmtpMailer
+from issuer.keys import certificate_pem, issuer_profile, register_keys_in_use
 from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
 from issuer.recovery import Recovery
-from issuer.signing import SigningIdentity
+from issuer.signing import SigningIdentity, load_signer
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
 from offchain_store.records import create_schema, make_engine
+from offchain_store.records import ensure_issuer as ensure_issuer_record
 from offchain_store.staging import StagingVault
 from sceau.settings import Settings
 
@@ -97,12 +102,22 @@ def issuance(
     account = anchoring_account(settings)
     client = registry(settings, account=account)
     chain_id, address = settings.resolved_chain()
+    identity = signing_identity(settings)
+    engine = database(settings)
+    ensure_issuer(engine, settings)
+    register_keys_in_use(
+        engine,
+        settings.issuer_id,
+        signing_pem=certificate_pem(load_signer(identity).certificate_der),
+        anchoring_address=account.address,
+        now=datetime.now(UTC),
+    )
     return Issuance(
-        engine=database(settings),
+        engine=engine,
         blobs=blob_store(settings),
         chain=client,
         mailer=mailer(settings),
-        signing=signing_identity(settings),
+        signing=identity,
         branding=branding(settings),
         issuer_id=settings.issuer_id,
         recovery_public_key=load_recovery_public_key(settings.recovery_public_key),
@@ -116,6 +131,26 @@ def issuance(
         batch_size=settings.batch_size,
         progress=progress or SilentProgress(),
         fault=fault,
+    )
+
+
+def ensure_issuer(engine: Engine, settings: Settings) -> None:
+    with Session(engine) as session:
+        ensure_issuer_record(session, settings.issuer_id, settings.issuer_name)
+
+
+def profile(settings: Settings) -> IssuerProfile:
+    """The issuer's public profile, from its key history and the configured chain."""
+    chain_id, address = settings.resolved_chain()
+    engine = database(settings)
+    return issuer_profile(
+        engine,
+        settings.issuer_id,
+        name=settings.issuer_name,
+        public_base_url=settings.public_base_url,
+        chain_id=chain_id,
+        contract=address,
+        trust_root_pems=(settings.signing.trust_root.read_text(),),
     )
 
 
