@@ -78,6 +78,7 @@ def deliver_certificate(issuance: Issuance, cert_id: str) -> None:
         )
         issuance.mailer.send(message)
         cert.state = CertificateState.DELIVERED
+        cert.receipt = receipt.to_json().decode()
         cert.pending_link_key = None
         cert.staged_content = None
         cert.delivered_at = utcnow()

@@ -93,6 +93,7 @@ class CertificateRecord(SQLModel, table=True):
     salt: str | None = None  # destroyed on revocation
     leaf: str | None = Field(default=None, index=True)
     proof: str | None = None  # JSON list of 0x-hex siblings
+    receipt: str | None = None  # the public receipt (JSON) once delivered; holds the salt
     created_at: datetime = Field(default_factory=utcnow)
     stored_at: datetime | None = None
     delivered_at: datetime | None = None
@@ -109,6 +110,33 @@ class KeyWrapRecord(SQLModel, table=True):
     share_id: str | None = Field(default=None, index=True)
     wrapped: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ShareRecord(SQLModel, table=True):
+    """A share the candidate made for one recipient; its key exists only in the share link."""
+
+    __tablename__ = "shares"
+
+    id: str = Field(primary_key=True)  # 128-bit random, hex
+    certificate_id: str = Field(foreign_key="certificates.id", index=True)
+    recipient: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    max_opens: int | None = None
+    opens: int = 0
+    ended_at: datetime | None = None
+
+
+class AccessLogRecord(SQLModel, table=True):
+    """One opening of a share: when, and from which approximate client."""
+
+    __tablename__ = "access_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    certificate_id: str = Field(foreign_key="certificates.id", index=True)
+    share_id: str = Field(index=True)
+    opened_at: datetime = Field(default_factory=utcnow, index=True)
+    client: str = ""  # e.g. "Firefox on Linux, 192.0.2.x": never a full address
 
 
 class KeyKind(StrEnum):

@@ -92,3 +92,21 @@ def _issuer_role_at(web3: Web3, receipt: Receipt, status: CertificateStatus) -> 
         return bool(call.call(block_identifier=status.anchor.block_number))
     except Exception:  # a pruned node has no state for old blocks: the check cannot decide
         return None
+
+
+def read_leaf(
+    rpc_url: str, *, chain_id: int, contract: str, leaf: str, timeout: float = DEFAULT_TIMEOUT
+) -> ChainReading | ChainFailure:
+    """Revocation of a bare leaf (a tombstone has no proof left): anchoring is not asked."""
+    web3 = make_web3(rpc_url, http_timeout=timeout)
+    try:
+        if int(web3.eth.chain_id) != chain_id:
+            return ChainFailure("wrong_chain", "the node serves another chain")
+        status = RegistryClient(web3=web3, address=contract).check_certificate(leaf, [])
+    except _UNREACHABLE as exc:
+        return ChainFailure("chain_unreachable", str(exc))
+    except RpcUnavailable as exc:
+        return ChainFailure("chain_unreachable", exc.message)
+    except RegistryError as exc:
+        return ChainFailure("chain_error", exc.message)
+    return ChainReading(status=status, issuer_role_at_anchor=None)

@@ -25,6 +25,10 @@ MESSAGES: dict[str, Message] = {
     "share_ended": Message(
         "Le candidat a mis fin à ce partage.", "The candidate ended this share."
     ),
+    "share_exhausted": Message(
+        "Ce partage a atteint son nombre maximal d'ouvertures.",
+        "This share has reached its maximum number of opens.",
+    ),
     # decryption
     "decrypted": Message(
         "La clé du lien ouvre le certificat chiffré.",
@@ -38,6 +42,10 @@ MESSAGES: dict[str, Message] = {
         "Le contenu de ce certificat a été détruit.", "This certificate's content was destroyed."
     ),
     # integrity
+    "unknown_document": Message(
+        "Ce PDF ne correspond à aucun certificat délivré ici.",
+        "This PDF matches no certificate issued here.",
+    ),
     "pdf_matches": Message(
         "Le PDF est exactement celui qui a été ancré.", "The PDF is exactly the one anchored."
     ),

@@ -43,3 +43,8 @@ def decryption_failed() -> CheckResult:
 def content_shredded() -> CheckResult:
     """The ciphertext was destroyed (revocation or erasure): nothing to decrypt."""
     return CheckResult.of(CheckName.DECRYPTION, CheckStatus.SKIPPED, "content_shredded")
+
+
+def share_exhausted() -> CheckResult:
+    """The share reached its maximum number of opens."""
+    return CheckResult.of(CheckName.SHARE, CheckStatus.INVALID, "share_exhausted")
