@@ -518,6 +518,11 @@ class RegistryClient:
 
     # --- reads -----------------------------------------------------------------------------------
 
+    def latest_block_time(self) -> datetime:
+        """The timestamp of the latest block: the chain's own clock."""
+        block = _with_retries("read", lambda: self.web3.eth.get_block("latest"))
+        return _utc(int(block["timestamp"]))
+
     def anchor_of(self, root: bytes | str) -> AnchorRecord | None:
         """When and by whom `root` was anchored, or None."""
         key = parse_hash32(root, "root")

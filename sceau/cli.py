@@ -142,6 +142,20 @@ def _show_proof_check(settings: Settings) -> None:
     out.print(table)
 
 
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the pages and the JSON API."""
+    import uvicorn
+
+    from sceau.web.app import create_app
+
+    uvicorn.run(create_app(settings_of(ctx)), host=host, port=port, access_log=False)
+
+
 @app.command("profile")
 def profile_command(
     ctx: typer.Context,

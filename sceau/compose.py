@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -110,7 +109,7 @@ def issuance(
         settings.issuer_id,
         signing_pem=certificate_pem(load_signer(identity).certificate_der),
         anchoring_address=account.address,
-        now=datetime.now(UTC),
+        now=client.latest_block_time(),  # periods of use are judged in chain time
     )
     return Issuance(
         engine=engine,

@@ -114,6 +114,10 @@ MESSAGES: dict[str, Message] = {
         "The PAdES signature is intact, covers the whole file and chains to a trusted root "
         "(as of {judged_at}).",
     ),
+    "signature_unchecked": Message(
+        "La signature n'a pas pu être vérifiée (erreur interne).",
+        "The signature could not be checked (internal error).",
+    ),
     "no_signature": Message("Le PDF ne porte aucune signature.", "The PDF carries no signature."),
     "several_signatures": Message(
         "Le PDF porte {count} signatures au lieu d'une.",

@@ -6,9 +6,11 @@ whose signing certificate expired or was rotated later stays valid.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from io import BytesIO
 
@@ -57,6 +59,8 @@ def check_signature(
         return _result(CheckStatus.SKIPPED, "no_trust_roots", **when)
     try:
         status = _validate(signatures[0], trust_roots, moment)
+    except RuntimeError as exc:  # our own failure to run the check: cannot decide
+        return _result(CheckStatus.ERROR, "signature_unchecked", error=str(exc), **when)
     except Exception as exc:  # malformed CMS or certificates: the signature does not hold
         return _result(CheckStatus.INVALID, "signature_broken", error=str(exc), **when)
     return _judge(status, when)
@@ -73,7 +77,13 @@ def _validate(
     roots = [asn1_x509.Certificate.load(der) for der in trust_roots]
     # No fetching: the verifier asks nothing but the chain. Dev certificates carry no CRL/OCSP.
     context = ValidationContext(trust_roots=roots, moment=moment, allow_fetching=False)
-    return validate_pdf_signature(signature, context)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return validate_pdf_signature(signature, context)
+    # pyHanko runs its own event loop: inside a running one (an async server), use a thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(validate_pdf_signature, signature, context).result()
 
 
 def _judge(status: PdfSignatureStatus, when: dict[str, JsonValue]) -> CheckResult:

@@ -1,0 +1,118 @@
+"""The candidate's API: the link key (from the URL fragment) is posted in every body."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from offchain_store.crypto import LinkKey
+from offchain_store.shares import create_share, end_share, list_shares, open_as_candidate
+from sceau.web.deps import State
+from sceau.web.schemas import LinkKeyBody
+
+router = APIRouter(prefix="/api/v1/me/{certificate_id}", tags=["candidate"])
+
+
+class CandidateView(BaseModel):
+    certificate_id: str
+    pdf_base64: str
+    receipt: dict[str, object] | None
+
+
+class NewShare(LinkKeyBody):
+    model_config = ConfigDict(extra="forbid")
+
+    recipient: str = Field(min_length=1, max_length=200)
+    expires_in_days: int = Field(default=30, ge=1, le=366)
+    max_opens: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class CreatedShare(BaseModel):
+    share_id: str
+    link: str  # contains the share key in its fragment: shown to the candidate only
+    expires_at: datetime
+    max_opens: int | None
+
+
+class Opening(BaseModel):
+    opened_at: datetime
+    client: str
+
+
+class ShareView(BaseModel):
+    share_id: str
+    recipient: str
+    created_at: datetime
+    expires_at: datetime
+    max_opens: int | None
+    opens: int
+    ended_at: datetime | None
+    openings: list[Opening]
+
+
+def _key(body: LinkKeyBody) -> LinkKey:
+    return LinkKey.from_token(body.key)
+
+
+@router.post("", summary="Open my certificate")
+def candidate_certificate(certificate_id: str, body: LinkKeyBody, state: State) -> CandidateView:
+    opened = open_as_candidate(state.engine, state.blobs, certificate_id, _key(body))
+    receipt = json.loads(opened.record.receipt) if opened.record.receipt else None
+    return CandidateView(
+        certificate_id=certificate_id,
+        pdf_base64=base64.b64encode(opened.pdf).decode(),
+        receipt=receipt,
+    )
+
+
+@router.post("/shares", summary="Share my certificate with one recipient", status_code=201)
+def new_share(certificate_id: str, body: NewShare, state: State) -> CreatedShare:
+    now = state.now()
+    share, share_key = create_share(
+        state.engine,
+        certificate_id=certificate_id,
+        candidate_key=_key(body),
+        recipient=body.recipient,
+        expires_at=now + timedelta(days=body.expires_in_days),
+        max_opens=body.max_opens,
+        now=now,
+    )
+    base = state.settings.public_base_url.rstrip("/")
+    return CreatedShare(
+        share_id=share.id,
+        link=f"{base}/s/{share.id}#{share_key.to_token()}",
+        expires_at=share.expires_at,
+        max_opens=share.max_opens,
+    )
+
+
+@router.post("/shares/list", summary="My shares and who opened them")
+def my_shares(certificate_id: str, body: LinkKeyBody, state: State) -> list[ShareView]:
+    return [
+        ShareView(
+            share_id=share.id,
+            recipient=share.recipient,
+            created_at=share.created_at,
+            expires_at=share.expires_at,
+            max_opens=share.max_opens,
+            opens=share.opens,
+            ended_at=share.ended_at,
+            openings=[Opening(opened_at=e.opened_at, client=e.client) for e in log],
+        )
+        for share, log in list_shares(state.engine, certificate_id, _key(body))
+    ]
+
+
+@router.post("/shares/{share_id}/end", summary="End a share now", status_code=204)
+def stop_share(certificate_id: str, share_id: str, body: LinkKeyBody, state: State) -> None:
+    end_share(
+        state.engine,
+        certificate_id=certificate_id,
+        candidate_key=_key(body),
+        share_id=share_id,
+        now=state.now(),
+    )
