@@ -6,6 +6,8 @@ means "could not decide", never "invalid".
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +17,9 @@ from pydantic import JsonValue
 from web3 import Web3
 
 from contracts.abi import load_artifact
-from contracts.client import CertificateStatus, RegistryClient, Role, make_web3
+from contracts.client import AnchorRecord, CertificateStatus, RegistryClient, Role, make_web3
 from contracts.errors import RegistryError, RpcUnavailable
+from contracts.merkle import process_proof
 from contracts.receipt import Receipt
 
 DEFAULT_TIMEOUT = 5.0
@@ -41,23 +44,84 @@ class ChainFailure:
     receipt_is_false: bool = False  # the node answered, and the receipt's registry is not there
 
 
+class ChainCache:
+    """What may be remembered between verifications: a checked node and registry (for a while)
+    and anchored roots (for good: an anchor never changes). Revocation is never cached.
+    """
+
+    def __init__(self, *, node_ttl_seconds: float = 300.0, max_roots: int = 100_000) -> None:
+        self._node_ttl = node_ttl_seconds
+        self._max_roots = max_roots
+        self._nodes: dict[tuple[str, int, str], float] = {}
+        self._anchors: dict[tuple[int, str, bytes], tuple[AnchorRecord, bool | None]] = {}
+        self._lock = threading.Lock()
+
+    def node_checked(self, key: tuple[str, int, str]) -> bool:
+        with self._lock:
+            return self._nodes.get(key, 0.0) > time.monotonic()
+
+    def remember_node(self, key: tuple[str, int, str]) -> None:
+        with self._lock:
+            self._nodes[key] = time.monotonic() + self._node_ttl
+
+    def anchor(self, key: tuple[int, str, bytes]) -> tuple[AnchorRecord, bool | None] | None:
+        with self._lock:
+            return self._anchors.get(key)
+
+    def remember_anchor(
+        self, key: tuple[int, str, bytes], anchor: AnchorRecord, role: bool | None
+    ) -> None:
+        if role is None:
+            return  # an undecided role check is asked again next time
+        with self._lock:
+            if len(self._anchors) >= self._max_roots:
+                self._anchors.pop(next(iter(self._anchors)))
+            self._anchors[key] = (anchor, role)
+
+
 def read_chain(
-    rpc_url: str, receipt: Receipt, *, timeout: float = DEFAULT_TIMEOUT
+    rpc_url: str,
+    receipt: Receipt,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    cache: ChainCache | None = None,
 ) -> ChainReading | ChainFailure:
     """Ask the node at `rpc_url` about `receipt`: chain id, registry code, anchoring, revocation."""
     web3 = make_web3(rpc_url, http_timeout=timeout)
-    problem = _check_node(web3, receipt)
-    if problem is not None:
-        return problem
+    node_key = (rpc_url, receipt.chain_id, receipt.contract.lower())
+    if cache is None or not cache.node_checked(node_key):
+        problem = _check_node(web3, receipt)
+        if problem is not None:
+            return problem
+        if cache is not None:
+            cache.remember_node(node_key)
+    root_key = (receipt.chain_id, receipt.contract.lower(), bytes.fromhex(receipt.root[2:]))
+    known = cache.anchor(root_key) if cache is not None else None
     try:
         registry = RegistryClient(web3=web3, address=receipt.contract)
+        if known is not None:
+            return _with_known_anchor(registry, receipt, *known)
         status = registry.check_certificate(receipt.leaf, receipt.proof)
     except RpcUnavailable as exc:
         return ChainFailure("chain_unreachable", exc.message)
     except RegistryError as exc:
         return ChainFailure("chain_error", exc.message)
     held = None if status.anchor is None else _issuer_role_at(web3, receipt, status)
+    if cache is not None and status.anchor is not None and status.root == root_key[2]:
+        cache.remember_anchor(root_key, status.anchor, held)
     return ChainReading(status=status, issuer_role_at_anchor=held)
+
+
+def _with_known_anchor(
+    registry: RegistryClient, receipt: Receipt, anchor: AnchorRecord, role: bool | None
+) -> ChainReading:
+    """A cached anchor of the receipt's root: only revocation is asked (one eth_call)."""
+    leaf = bytes.fromhex(receipt.leaf[2:])
+    root = process_proof(leaf, [bytes.fromhex(p[2:]) for p in receipt.proof])
+    status = CertificateStatus(
+        leaf=leaf, root=root, anchor=anchor, revocation=registry.revocation_of(leaf)
+    )
+    return ChainReading(status=status, issuer_role_at_anchor=role)
 
 
 def _check_node(web3: Web3, receipt: Receipt) -> ChainFailure | None:

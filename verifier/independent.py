@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from contracts.profile import IssuerProfile
 from contracts.receipt import Receipt
-from verifier.chain import DEFAULT_TIMEOUT, ChainFailure, ChainReading, read_chain
+from verifier.chain import DEFAULT_TIMEOUT, ChainCache, ChainFailure, ChainReading, read_chain
 from verifier.checks.anchoring import check_anchoring
 from verifier.checks.identity import check_issuer_identity
 from verifier.checks.inclusion import check_inclusion
@@ -42,13 +42,14 @@ def verify_with_receipt(
     trust_roots: Sequence[bytes] = (),
     now: datetime | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    cache: ChainCache | None = None,
 ) -> VerificationReport:
     """Check `pdf` against `receipt` and the chain; trust roots (PEM or DER) add to the profile's.
 
     Without a profile the issuer identity is skipped, so the verdict cannot be VALID.
     """
     roots = (*(profile.trust_roots_der() if profile else ()), *(_der(r) for r in trust_roots))
-    reading = read_chain(rpc_url, receipt, timeout=timeout)
+    reading = read_chain(rpc_url, receipt, timeout=timeout, cache=cache)
     anchor = reading.status.anchor if isinstance(reading, ChainReading) else None
     moment, source = _judging_time(receipt, reading)
     signer = embedded_signer_certificate(pdf)

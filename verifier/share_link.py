@@ -24,7 +24,7 @@ from offchain_store.shares import (
     find_share,
     open_share,
 )
-from verifier.chain import DEFAULT_TIMEOUT, read_leaf
+from verifier.chain import DEFAULT_TIMEOUT, ChainCache, read_leaf
 from verifier.checks import share as share_checks
 from verifier.checks.revocation import check_revocation
 from verifier.independent import REQUIRED_CHECKS, verify_with_receipt
@@ -51,6 +51,7 @@ class VerificationContext:
     rpc_url: str
     profile: IssuerProfile
     timeout: float = DEFAULT_TIMEOUT
+    cache: ChainCache | None = None
 
 
 def verify_share(

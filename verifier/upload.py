@@ -42,6 +42,7 @@ def verify_uploaded(
             profile=context.profile,
             now=now,
             timeout=context.timeout,
+            cache=context.cache,
         )
     claimed = certificate_id_in(pdf)
     if claimed is not None:

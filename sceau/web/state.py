@@ -13,6 +13,7 @@ from contracts.profile import IssuerProfile
 from offchain_store.blobs import BlobStore
 from sceau import compose
 from sceau.settings import Settings
+from verifier.chain import ChainCache
 from verifier.share_link import VerificationContext
 
 PROFILE_TTL_SECONDS = 60.0
@@ -28,6 +29,7 @@ class AppState:
     _profile: IssuerProfile | None = None
     _profile_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    chain_cache: ChainCache = field(default_factory=ChainCache)
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -48,6 +50,7 @@ class AppState:
             blobs=self.blobs,
             rpc_url=self.settings.chain.rpc_url,
             profile=self.profile(),
+            cache=self.chain_cache,
         )
 
     def now(self) -> datetime:
