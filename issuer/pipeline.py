@@ -33,6 +33,7 @@ from offchain_store.records import (
     CertificateRecord,
     CertificateState,
     ensure_issuer,
+    hashed_result_id,
 )
 from offchain_store.staging import StagingVault
 
@@ -151,13 +152,16 @@ def stage_results(issuance: Issuance, report: IntakeReport, source: bytes) -> St
 
 
 def _known_result_ids(session: Session, issuer_id: str, result_ids: list[str]) -> set[str]:
+    """Result ids already issued, including revoked ones (kept only as a hash)."""
+    hashed = {hashed_result_id(issuer_id, r): r for r in result_ids}
+    wanted = [*result_ids, *hashed]
     known: set[str] = set()
-    for start in range(0, len(result_ids), 500):
-        part = result_ids[start : start + 500]
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
         query = select(CertificateRecord.result_id).where(
             CertificateRecord.issuer_id == issuer_id, col(CertificateRecord.result_id).in_(part)
         )
-        known.update(session.exec(query).all())
+        known.update(hashed.get(found, found) for found in session.exec(query).all())
     return known
 
 

@@ -8,6 +8,7 @@ share's) or the offline recovery key can open the certificate.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -139,6 +140,40 @@ class AccessLogRecord(SQLModel, table=True):
     client: str = ""  # e.g. "Firefox on Linux, 192.0.2.x": never a full address
 
 
+class RequestKind(StrEnum):
+    REVOCATION = "revocation"
+    ERASURE = "erasure"  # for an anchored certificate, erasure is done by revocation
+
+
+class RequestState(StrEnum):
+    PENDING = "pending"  # waiting for a revoker's decision
+    APPROVED = "approved"  # to be revoked on chain and shredded
+    REVOKING = "revoking"  # revocation transaction signed and saved (maybe sent)
+    DONE = "done"  # revoked on chain, content shredded
+    REFUSED = "refused"
+
+
+class RevocationRequestRecord(SQLModel, table=True):
+    """A revocation: asked by the candidate, or started by the issuer."""
+
+    __tablename__ = "revocation_requests"
+
+    id: str = Field(primary_key=True)
+    certificate_id: str = Field(foreign_key="certificates.id", index=True)
+    kind: RequestKind
+    category: str  # a RevocationReason name: holder_request, issuer_error, fraud, ...
+    explanation: str = ""  # the requester's words; wiped when the certificate is shredded
+    requested_by: str  # "candidate" or an admin actor
+    state: RequestState = Field(default=RequestState.PENDING, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_note: str | None = None
+    tx_hash: str | None = None
+    raw_tx: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    done_at: datetime | None = None
+
+
 class KeyKind(StrEnum):
     SIGNING = "signing"  # an X.509 signing certificate (PEM)
     ANCHORING = "anchoring"  # an Ethereum address
@@ -155,6 +190,14 @@ class IssuerKeyRecord(SQLModel, table=True):
     value: str
     valid_from: datetime
     valid_until: datetime | None = None
+
+
+def hashed_result_id(issuer_id: str, result_id: str) -> str:
+    """What a shredded certificate keeps of its result id: enough to refuse re-issuing it."""
+    if result_id.startswith("sha256:"):
+        return result_id
+    digest = hashlib.sha256(f"{issuer_id}|{result_id}".encode()).hexdigest()
+    return f"sha256:{digest}"
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:

@@ -19,6 +19,7 @@ from offchain_store.crypto import load_recovery_private_key
 from sceau import compose
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
+from sceau.revocation_commands import revocations_app, revoke
 from sceau.settings import Settings, load_settings
 from sceau.verify_command import verify
 
@@ -30,6 +31,8 @@ app = typer.Typer(
 )
 app.add_typer(chain_app, name="chain")
 app.command("verify")(verify)
+app.add_typer(revocations_app, name="revocations")
+app.command("revoke")(revoke)
 
 ConfigOption = Annotated[
     Path | None,

@@ -17,6 +17,7 @@ from issuer.delivery import Mailer, OutboxMailer, SmtpMailer
 from issuer.keys import certificate_pem, issuer_profile, register_keys_in_use
 from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
 from issuer.recovery import Recovery
+from issuer.revocation import AuditHook, Revocations
 from issuer.signing import SigningIdentity, load_signer
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
@@ -77,6 +78,12 @@ def anchoring_account(settings: Settings) -> LocalAccount:
     return load_account(
         settings.chain.keystore, settings.chain.keystore_passphrase.get_secret_value()
     )
+
+
+def revoking_account(settings: Settings) -> LocalAccount:
+    """The account holding REVOKER_ROLE: its own keystore, or the issuer's."""
+    path = settings.chain.revoker_keystore or settings.chain.keystore
+    return load_account(path, settings.chain.keystore_passphrase.get_secret_value())
 
 
 def registry(settings: Settings, *, account: LocalAccount | None = None) -> RegistryClient:
@@ -161,4 +168,19 @@ def recovery(settings: Settings) -> Recovery:
         mailer=mailer(settings),
         branding=branding(settings),
         sender=settings.mail.sender,
+    )
+
+
+def audit_hook() -> AuditHook:
+    """Where admin actions are recorded (the hash-chained audit log, once wired)."""
+    return lambda _session, _actor, _action, _subject, _details: None
+
+
+def revocations(settings: Settings) -> Revocations:
+    """What carrying out revocations needs: records, blobs and a chain client that may revoke."""
+    return Revocations(
+        engine=database(settings),
+        blobs=blob_store(settings),
+        chain=registry(settings, account=revoking_account(settings)),
+        audit=audit_hook(),
     )

@@ -33,6 +33,8 @@ class ChainSettings(BaseModel):
     confirmations: int = Field(default=1, ge=0, le=64)
     keystore: Path = Path("var/keys/issuer-eth.json")
     keystore_passphrase: SecretStr = SecretStr(DEV_PASSPHRASE)
+    # The account that revokes (REVOKER_ROLE); None: the issuer's keystore, as in development.
+    revoker_keystore: Path | None = None
     local_data_dir: Path = Path("var/chain")  # anvil's state and deployment.json
     local_port: int = 8545
 

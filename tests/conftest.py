@@ -116,6 +116,10 @@ def sceau_env(tmp_path: Path, anvil_chain: AnvilChain, shared_pki: DevPki) -> Sc
     create_keystore(
         keystore, TEST_PASSPHRASE, private_key=bytes(anvil_chain.issuer.key), iterations=2
     )
+    revoker_keystore = tmp_path / "keys" / "revoker-eth.json"
+    create_keystore(
+        revoker_keystore, TEST_PASSPHRASE, private_key=bytes(anvil_chain.revoker.key), iterations=2
+    )
     recovery_private = tmp_path / "keys" / "recovery-private.json"
     recovery_public = tmp_path / "keys" / "recovery-public.json"
     create_recovery_keypair(
@@ -139,6 +143,7 @@ def sceau_env(tmp_path: Path, anvil_chain: AnvilChain, shared_pki: DevPki) -> Sc
             "contract_address": anvil_chain.contract_address,
             "keystore": str(keystore),
             "keystore_passphrase": TEST_PASSPHRASE,
+            "revoker_keystore": str(revoker_keystore),
             "local_data_dir": str(tmp_path / "chain"),
         },
         "signing": {

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from contracts.errors import RegistryError
+from issuer.revocation import RevocationError
 from offchain_store.errors import MalformedToken, StoreError
 from offchain_store.shares import (
     CertificateNotFound,
@@ -30,6 +31,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (CertificateRevoked, 410, "certificate_revoked"),
     (InvalidShareRequest, 422, "invalid_request"),
     (MalformedToken, 403, "wrong_link_key"),
+    (RevocationError, 422, "revocation_refused"),
     (RegistryError, 503, "chain_unavailable"),
     (StoreError, 500, "storage_error"),
 )

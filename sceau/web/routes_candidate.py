@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from issuer.revocation import request_by_candidate
 from offchain_store.crypto import LinkKey
+from offchain_store.records import RequestKind
 from offchain_store.shares import create_share, end_share, list_shares, open_as_candidate
 from sceau.web.deps import State
 from sceau.web.schemas import LinkKeyBody
@@ -115,4 +117,55 @@ def stop_share(certificate_id: str, share_id: str, body: LinkKeyBody, state: Sta
         candidate_key=_key(body),
         share_id=share_id,
         now=state.now(),
+    )
+
+
+class NewRequest(LinkKeyBody):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: RequestKind
+    explanation: str = Field(default="", max_length=1000)
+
+
+class RequestView(BaseModel):
+    request_id: str
+    kind: RequestKind
+    state: str
+    what_happens_en: str
+    what_happens_fr: str
+
+
+WHAT_HAPPENS = {
+    "en": (
+        "A revoker of the issuing body will review your request. Once approved, the certificate "
+        "is revoked on the chain for good and its content is destroyed: the encrypted file, every "
+        "key and every share. Anyone checking it then sees 'revoked'. An anchored certificate "
+        "cannot be erased without being revoked: erasure is done this way."
+    ),
+    "fr": (
+        "Un responsable de l'organisme examinera votre demande. Une fois approuvée, le certificat "
+        "est révoqué définitivement sur la chaîne et son contenu détruit : le fichier chiffré, "
+        "toutes les clés et tous les partages. Toute vérification affichera alors « révoqué ». "
+        "Un certificat ancré ne peut être effacé sans être révoqué : l'effacement se fait ainsi."
+    ),
+}
+
+
+@router.post("/requests", summary="Ask for revocation or erasure", status_code=201)
+def ask_revocation(certificate_id: str, body: NewRequest, state: State) -> RequestView:
+    request = request_by_candidate(
+        state.engine,
+        certificate_id=certificate_id,
+        candidate_key=_key(body),
+        kind=body.kind,
+        explanation=body.explanation,
+        now=state.now(),
+        audit=state.audit,
+    )
+    return RequestView(
+        request_id=request.id,
+        kind=request.kind,
+        state=request.state,
+        what_happens_en=WHAT_HAPPENS["en"],
+        what_happens_fr=WHAT_HAPPENS["fr"],
     )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from contracts.profile import IssuerProfile
+from issuer.revocation import AuditHook
 from offchain_store.blobs import BlobStore
 from sceau import compose
 from sceau.settings import Settings
@@ -52,6 +53,10 @@ class AppState:
             profile=self.profile(),
             cache=self.chain_cache,
         )
+
+    @property
+    def audit(self) -> AuditHook:
+        return compose.audit_hook()
 
     def now(self) -> datetime:
         return datetime.now(UTC)

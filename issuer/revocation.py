@@ -1,0 +1,340 @@
+"""Revocation and erasure: requests, decisions, one on-chain batch, then crypto-shredding.
+
+A revoked certificate keeps only a tombstone (id, leaf, date, reason category): its
+ciphertext, every key wrap, its salt and receipt are destroyed, so nobody (us included)
+can read it or tie its PDF to the chain again, while verification still answers REVOKED.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from contracts.client import (
+    PreparedTransaction,
+    RevocationReason,
+    RevocationRecord,
+    TxOutcome,
+    TxState,
+)
+from contracts.errors import TransactionDropped
+from issuer.errors import IssuanceError
+from offchain_store.blobs import BlobStore
+from offchain_store.crypto import LinkKey
+from offchain_store.records import (
+    AccessLogRecord,
+    CertificateRecord,
+    CertificateState,
+    KeyWrapRecord,
+    RequestKind,
+    RequestState,
+    RevocationRequestRecord,
+    ShareRecord,
+    hashed_result_id,
+)
+from offchain_store.shares import candidate_data_key
+
+AuditHook = Callable[[Session, str, str, str, dict[str, Any]], None]
+"""(session, actor, action, subject, details): appends to the audit log in the same transaction."""
+
+
+def _no_audit(_s: Session, _actor: str, _action: str, _subject: str, _d: dict[str, Any]) -> None:
+    return None
+
+
+class RevocationError(IssuanceError):
+    """A revocation cannot be asked, decided or carried out as requested."""
+
+
+class RevocationChain(Protocol):
+    def prepare_revoke_batch(
+        self, items: Sequence[tuple[bytes | str, RevocationReason | int]]
+    ) -> PreparedTransaction: ...
+    def send(self, prepared: PreparedTransaction) -> str: ...
+    def resend(self, raw: bytes) -> str: ...
+    def wait(self, tx_hash: str) -> TxOutcome: ...
+    def transaction_state(self, tx_hash: str) -> TxState: ...
+    def revocation_of(self, leaf: bytes | str) -> RevocationRecord | None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Revocations:
+    """What carrying out revocations needs."""
+
+    engine: Engine
+    blobs: BlobStore
+    chain: RevocationChain
+    audit: AuditHook = _no_audit
+
+
+CATEGORIES = {reason.name.lower(): reason for reason in RevocationReason if reason.value}
+
+
+def category_of(name: str) -> RevocationReason:
+    """A revocation reason from its category name (holder_request, issuer_error, fraud, ...)."""
+    try:
+        return CATEGORIES[name.replace("-", "_").lower()]
+    except KeyError:
+        raise RevocationError(
+            f"unknown reason {name!r}; use one of: {', '.join(CATEGORIES)}"
+        ) from None
+
+
+def request_by_candidate(
+    engine: Engine,
+    *,
+    certificate_id: str,
+    candidate_key: LinkKey,
+    kind: RequestKind,
+    explanation: str,
+    now: datetime,
+    audit: AuditHook = _no_audit,
+) -> RevocationRequestRecord:
+    """The candidate asks for revocation (or erasure, which for an anchored certificate is the
+    same thing); proven by the candidate's link key. A second request returns the first."""
+    with Session(engine) as session:
+        candidate_data_key(session, certificate_id, candidate_key)
+        existing = _open_request(session, certificate_id)
+        if existing is not None:
+            session.expunge(existing)
+            return existing
+        request = RevocationRequestRecord(
+            id=secrets.token_hex(8),
+            certificate_id=certificate_id,
+            kind=kind,
+            category="holder_request",
+            explanation=" ".join(explanation.split())[:1000],
+            requested_by="candidate",
+            created_at=now,
+        )
+        session.add(request)
+        audit(session, "candidate", f"{kind.value}.requested", certificate_id, {"id": request.id})
+        session.commit()
+        session.refresh(request)
+        session.expunge(request)
+    return request
+
+
+def revoke_on_initiative(
+    engine: Engine,
+    *,
+    certificate_id: str,
+    category: str,
+    note: str,
+    actor: str,
+    now: datetime,
+    audit: AuditHook = _no_audit,
+) -> RevocationRequestRecord:
+    """The issuer revokes on its own (error, fraud, superseded): approved at once."""
+    reason = category_of(category)
+    with Session(engine) as session:
+        cert = session.get(CertificateRecord, certificate_id)
+        if cert is None:
+            raise RevocationError(f"no certificate {certificate_id}")
+        if cert.state == CertificateState.REVOKED:
+            raise RevocationError(f"certificate {certificate_id} is already revoked")
+        if cert.leaf is None:
+            raise RevocationError(f"certificate {certificate_id} is not issued yet")
+        request = _open_request(session, certificate_id) or RevocationRequestRecord(
+            id=secrets.token_hex(8),
+            certificate_id=certificate_id,
+            kind=RequestKind.REVOCATION,
+            category=reason.name.lower(),
+            requested_by=actor,
+            created_at=now,
+        )
+        request.category = reason.name.lower()
+        _decide(request, approve=True, actor=actor, note=note, now=now)
+        session.add(request)
+        audit(session, actor, "revocation.approved", certificate_id, {"category": request.category})
+        session.commit()
+        session.refresh(request)
+        session.expunge(request)
+    return request
+
+
+def decide(
+    engine: Engine,
+    request_id: str,
+    *,
+    approve: bool,
+    actor: str,
+    note: str,
+    now: datetime,
+    audit: AuditHook = _no_audit,
+) -> RevocationRequestRecord:
+    """A revoker approves or refuses a pending request, with a reason."""
+    if not note.strip():
+        raise RevocationError("give a reason for the decision")
+    with Session(engine) as session:
+        request = session.get(RevocationRequestRecord, request_id)
+        if request is None:
+            raise RevocationError(f"no revocation request {request_id}")
+        if request.state != RequestState.PENDING:
+            raise RevocationError(f"request {request_id} is already {request.state}")
+        _decide(request, approve=approve, actor=actor, note=note, now=now)
+        action = "revocation.approved" if approve else "revocation.refused"
+        audit(session, actor, action, request.certificate_id, {"request": request_id})
+        session.commit()
+        session.refresh(request)
+        session.expunge(request)
+    return request
+
+
+def _decide(
+    request: RevocationRequestRecord, *, approve: bool, actor: str, note: str, now: datetime
+) -> None:
+    request.state = RequestState.APPROVED if approve else RequestState.REFUSED
+    request.decided_at, request.decided_by, request.decision_note = now, actor, note.strip()[:500]
+
+
+def _open_request(session: Session, certificate_id: str) -> RevocationRequestRecord | None:
+    query = select(RevocationRequestRecord).where(
+        RevocationRequestRecord.certificate_id == certificate_id,
+        col(RevocationRequestRecord.state).in_(
+            [RequestState.PENDING, RequestState.APPROVED, RequestState.REVOKING]
+        ),
+    )
+    return session.exec(query).first()
+
+
+def requests(
+    engine: Engine, *, states: Sequence[RequestState] = ()
+) -> list[RevocationRequestRecord]:
+    """Revocation requests, oldest first, optionally only in some states."""
+    with Session(engine) as session:
+        query = select(RevocationRequestRecord).order_by(col(RevocationRequestRecord.created_at))
+        if states:
+            query = query.where(col(RevocationRequestRecord.state).in_(list(states)))
+        found = list(session.exec(query).all())
+        session.expunge_all()
+    return found
+
+
+def carry_out(revocations: Revocations, *, actor: str) -> int:
+    """Revoke every approved request on chain in one batch, then shred; resumes a sent batch.
+
+    Returns how many certificates were revoked and shredded.
+    """
+    done = _finish_in_flight(revocations, actor)
+    with Session(revocations.engine) as session:
+        approved = list(
+            session.exec(
+                select(RevocationRequestRecord).where(
+                    RevocationRequestRecord.state == RequestState.APPROVED
+                )
+            ).all()
+        )
+        if not approved:
+            return done
+        items = _chain_items(revocations, session, approved)
+        if items:
+            prepared = revocations.chain.prepare_revoke_batch(items)
+            for request in approved:
+                request.state, request.tx_hash = RequestState.REVOKING, prepared.tx_hash
+                request.raw_tx = prepared.raw
+            session.commit()  # saved before it is sent: never a second transaction
+            revocations.chain.send(prepared)
+        else:
+            for request in approved:
+                request.state = RequestState.REVOKING  # all already revoked on chain
+            session.commit()
+    return done + _finish_in_flight(revocations, actor)
+
+
+def _chain_items(
+    revocations: Revocations, session: Session, approved: list[RevocationRequestRecord]
+) -> list[tuple[bytes | str, RevocationReason | int]]:
+    """The leaves still to revoke on chain (one already revoked is only shredded)."""
+    items: list[tuple[bytes | str, RevocationReason | int]] = []
+    for request in approved:
+        cert = session.get(CertificateRecord, request.certificate_id)
+        if cert is None or cert.leaf is None:
+            raise RevocationError(f"certificate {request.certificate_id} has no leaf on chain")
+        if revocations.chain.revocation_of(cert.leaf) is None:
+            items.append((cert.leaf, category_of(request.category)))
+    return items
+
+
+def _finish_in_flight(revocations: Revocations, actor: str) -> int:
+    with Session(revocations.engine) as session:
+        in_flight = list(
+            session.exec(
+                select(RevocationRequestRecord).where(
+                    RevocationRequestRecord.state == RequestState.REVOKING
+                )
+            ).all()
+        )
+        for tx_hash in {r.tx_hash for r in in_flight if r.tx_hash}:
+            _settle(revocations, session, [r for r in in_flight if r.tx_hash == tx_hash])
+        for request in in_flight:
+            _shred_revoked(revocations, session, request, actor)
+        session.commit()
+    return len(in_flight)
+
+
+def _settle(
+    revocations: Revocations, session: Session, batch: list[RevocationRequestRecord]
+) -> None:
+    """Make sure the batch's transaction is mined (re-sending the saved one if it was lost)."""
+    first = batch[0]
+    assert first.tx_hash is not None and first.raw_tx is not None
+    if revocations.chain.transaction_state(first.tx_hash) is TxState.UNKNOWN:
+        try:
+            revocations.chain.resend(first.raw_tx)
+        except TransactionDropped:
+            for request in batch:  # its nonce went elsewhere: prepare again
+                request.state, request.tx_hash, request.raw_tx = RequestState.APPROVED, None, None
+            session.commit()
+            return
+    revocations.chain.wait(first.tx_hash)
+
+
+def _shred_revoked(
+    revocations: Revocations, session: Session, request: RevocationRequestRecord, actor: str
+) -> None:
+    if request.state != RequestState.REVOKING:
+        return
+    cert = session.get(CertificateRecord, request.certificate_id)
+    assert cert is not None and cert.leaf is not None
+    on_chain = revocations.chain.revocation_of(cert.leaf)
+    if on_chain is None:
+        raise RevocationError(f"certificate {cert.id} is not revoked on chain yet")
+    shred(revocations.blobs, session, cert, category=request.category, at=on_chain.revoked_at)
+    request.state, request.done_at, request.explanation = RequestState.DONE, on_chain.revoked_at, ""
+    revocations.audit(
+        session,
+        actor,
+        "certificate.revoked",
+        cert.id,
+        {"category": request.category, "leaf": cert.leaf},
+    )
+
+
+def shred(
+    blobs: BlobStore, session: Session, cert: CertificateRecord, *, category: str, at: datetime
+) -> None:
+    """Crypto-shred: ciphertext, every key wrap, salt and receipt destroyed; a tombstone stays."""
+    blobs.delete(cert.id)  # first: if we stop now, shredding again is harmless
+    for wrap in session.exec(select(KeyWrapRecord).where(KeyWrapRecord.certificate_id == cert.id)):
+        session.delete(wrap)
+    cert.salt = cert.receipt = cert.proof = None
+    cert.staged_content = cert.pending_link_key = None
+    cert.pdf_sha256 = None  # a kept copy of the PDF can no longer be looked up by its hash
+    cert.candidate_email = None
+    cert.result_id = hashed_result_id(cert.issuer_id, cert.result_id)  # still blocks re-issuing
+    for share in session.exec(select(ShareRecord).where(ShareRecord.certificate_id == cert.id)):
+        share.recipient = ""  # the share id stays, so its link answers "revoked"
+        share.ended_at = share.ended_at or at
+    for entry in session.exec(
+        select(AccessLogRecord).where(AccessLogRecord.certificate_id == cert.id)
+    ):
+        session.delete(entry)
+    cert.state = CertificateState.REVOKED
+    cert.revoked_at, cert.revocation_reason = at, category

@@ -1,0 +1,112 @@
+"""`sceau revoke` and `sceau revocations …`: decisions, then one on-chain batch and shredding."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from issuer.revocation import carry_out, decide, requests, revoke_on_initiative
+from offchain_store.records import RequestState
+from sceau import compose
+from sceau.console import out
+from sceau.settings import Settings
+
+revocations_app = typer.Typer(no_args_is_help=True, help="Revocation and erasure requests.")
+
+NoteOption = Annotated[str, typer.Option("--note", help="The reason for the decision.")]
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    from sceau.cli import settings_of
+
+    return settings_of(ctx)
+
+
+@revocations_app.command("list")
+def list_requests(
+    ctx: typer.Context,
+    all_states: Annotated[bool, typer.Option("--all", help="Decided ones too.")] = False,
+) -> None:
+    """Pending revocation and erasure requests (the candidate's own words included)."""
+    engine = compose.database(_settings(ctx))
+    states = () if all_states else (RequestState.PENDING,)
+    table = Table(title="Revocation requests")
+    for column in ("id", "certificate", "kind", "category", "state", "asked", "explanation"):
+        table.add_column(column, overflow="fold")
+    for request in requests(engine, states=states):
+        table.add_row(
+            request.id,
+            request.certificate_id,
+            request.kind,
+            request.category,
+            request.state,
+            f"{request.created_at:%Y-%m-%d %H:%M}",
+            request.explanation,
+        )
+    out.print(table)
+
+
+@revocations_app.command("approve")
+def approve(ctx: typer.Context, request_id: str, note: NoteOption) -> None:
+    """Approve a request: the certificate is revoked on chain and shredded now."""
+    settings = _settings(ctx)
+    decide(
+        compose.database(settings),
+        request_id,
+        approve=True,
+        actor="cli",
+        note=note,
+        now=datetime.now(UTC),
+        audit=compose.audit_hook(),
+    )
+    _carry_out(settings)
+
+
+@revocations_app.command("refuse")
+def refuse(ctx: typer.Context, request_id: str, note: NoteOption) -> None:
+    """Refuse a request, with the reason the candidate will be told."""
+    settings = _settings(ctx)
+    decide(
+        compose.database(settings),
+        request_id,
+        approve=False,
+        actor="cli",
+        note=note,
+        now=datetime.now(UTC),
+        audit=compose.audit_hook(),
+    )
+    out.print(f"Request {request_id} refused.")
+
+
+@revocations_app.command("run")
+def run(ctx: typer.Context) -> None:
+    """Carry out approved revocations (and finish any an interrupted run left)."""
+    _carry_out(_settings(ctx))
+
+
+def revoke(
+    ctx: typer.Context,
+    certificate_id: str,
+    reason: Annotated[str, typer.Option(help="issuer_error, fraud, superseded or holder_request.")],
+    note: NoteOption,
+) -> None:
+    """Revoke a certificate on the issuer's initiative: on chain, then shredded."""
+    settings = _settings(ctx)
+    revoke_on_initiative(
+        compose.database(settings),
+        certificate_id=certificate_id,
+        category=reason,
+        note=note,
+        actor="cli",
+        now=datetime.now(UTC),
+        audit=compose.audit_hook(),
+    )
+    _carry_out(settings)
+
+
+def _carry_out(settings: Settings) -> None:
+    count = carry_out(compose.revocations(settings), actor="cli")
+    out.print(f"{count} certificate(s) revoked on chain and shredded.")
