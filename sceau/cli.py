@@ -19,7 +19,7 @@ from offchain_store.crypto import load_recovery_private_key
 from sceau import compose
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
-from sceau.revocation_commands import revocations_app, revoke
+from sceau.revocation_commands import purge_command, revocations_app, revoke
 from sceau.settings import Settings, load_settings
 from sceau.verify_command import verify
 
@@ -33,6 +33,7 @@ app.add_typer(chain_app, name="chain")
 app.command("verify")(verify)
 app.add_typer(revocations_app, name="revocations")
 app.command("revoke")(revoke)
+app.command("purge")(purge_command)
 
 ConfigOption = Annotated[
     Path | None,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from issuer.retention import purge
 from issuer.revocation import carry_out, decide, requests, revoke_on_initiative
 from offchain_store.records import RequestState
 from sceau import compose
@@ -110,3 +111,18 @@ def revoke(
 def _carry_out(settings: Settings) -> None:
     count = carry_out(compose.revocations(settings), actor="cli")
     out.print(f"{count} certificate(s) revoked on chain and shredded.")
+
+
+def purge_command(ctx: typer.Context) -> None:
+    """Apply retention: old access-log entries deleted, expired certificates revoked."""
+    settings = _settings(ctx)
+    outcome = purge(
+        compose.revocations(settings),
+        now=datetime.now(UTC),
+        access_log_days=settings.retention.access_log_days,
+        certificate_years=settings.retention.certificate_years,
+    )
+    out.print(
+        f"{outcome.access_entries_deleted} access-log entr(y/ies) deleted; "
+        f"{outcome.certificates_expired} certificate(s) past retention revoked and shredded."
+    )

@@ -62,6 +62,13 @@ class MailSettings(BaseModel):
     smtp_starttls: bool = True
 
 
+class RetentionSettings(BaseModel):
+    """How long personal data is kept (GDPR: no longer than needed)."""
+
+    access_log_days: int = Field(default=365, ge=1)
+    certificate_years: int = Field(default=10, ge=1, le=100)
+
+
 class Settings(BaseSettings):
     """All of Sceau's configuration."""
 
@@ -84,6 +91,7 @@ class Settings(BaseSettings):
     chain: ChainSettings = ChainSettings()
     signing: SigningSettings = SigningSettings()
     mail: MailSettings = MailSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(

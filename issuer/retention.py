@@ -1,0 +1,59 @@
+"""Retention: access-log entries and certificates are kept only as long as configured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from issuer.revocation import Revocations, carry_out, revoke_on_initiative
+from offchain_store.records import AccessLogRecord, CertificateRecord, CertificateState
+
+
+@dataclass(frozen=True)
+class PurgeOutcome:
+    access_entries_deleted: int
+    certificates_expired: int
+
+
+def purge(
+    revocations: Revocations,
+    *,
+    now: datetime,
+    access_log_days: int,
+    certificate_years: int,
+    actor: str = "system:retention",
+) -> PurgeOutcome:
+    """Delete old access-log entries; revoke and shred certificates past their retention."""
+    with Session(revocations.engine) as session:
+        result = session.execute(
+            delete(AccessLogRecord).where(
+                col(AccessLogRecord.opened_at) < now - timedelta(days=access_log_days)
+            )
+        )
+        session.commit()
+        deleted = int(result.rowcount)  # type: ignore[attr-defined]
+        cutoff = now.replace(year=now.year - certificate_years)
+        expired = list(
+            session.exec(
+                select(CertificateRecord.id).where(
+                    col(CertificateRecord.created_at) < cutoff,
+                    CertificateRecord.state == CertificateState.DELIVERED,
+                )
+            ).all()
+        )
+    for certificate_id in expired:
+        revoke_on_initiative(
+            revocations.engine,
+            certificate_id=certificate_id,
+            category="retention_expired",
+            note=f"retention period of {certificate_years} years ended",
+            actor=actor,
+            now=now,
+            audit=revocations.audit,
+        )
+    if expired:
+        carry_out(revocations, actor=actor)
+    return PurgeOutcome(access_entries_deleted=deleted, certificates_expired=len(expired))
