@@ -220,6 +220,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_schema(engine: Engine) -> None:
     """Create missing tables (idempotent)."""
+    from offchain_store import audit, tokens  # noqa: F401  (their tables join the metadata)
+
     SQLModel.metadata.create_all(engine)
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import click
 import typer
 from rich.table import Table
+from typer._click.exceptions import ClickException as TyperClickException
 
 from contracts.receipt import Receipt
 from issuer.intake import IntakeReport, read_results
@@ -17,6 +18,7 @@ from issuer.pipeline import Issuance, StageOutcome, run_batch, stage_results, un
 from issuer.recovery import recover_link
 from offchain_store.crypto import load_recovery_private_key
 from sceau import compose
+from sceau.admin_commands import admin_app, audit_app
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
 from sceau.revocation_commands import purge_command, revocations_app, revoke
@@ -34,6 +36,8 @@ app.command("verify")(verify)
 app.add_typer(revocations_app, name="revocations")
 app.command("revoke")(revoke)
 app.command("purge")(purge_command)
+app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
 
 ConfigOption = Annotated[
     Path | None,
@@ -243,7 +247,7 @@ def main() -> None:
         result = app(standalone_mode=False)
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.ClickException as usage:
+    except (click.ClickException, TyperClickException) as usage:
         usage.show()
         sys.exit(usage.exit_code)
     except (typer.Abort, KeyboardInterrupt):

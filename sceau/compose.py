@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Engine
@@ -19,6 +21,7 @@ from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_f
 from issuer.recovery import Recovery
 from issuer.revocation import AuditHook, Revocations
 from issuer.signing import SigningIdentity, load_signer
+from offchain_store.audit import append as append_audit
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
 from offchain_store.records import create_schema, make_engine
@@ -172,8 +175,21 @@ def recovery(settings: Settings) -> Recovery:
 
 
 def audit_hook() -> AuditHook:
-    """Where admin actions are recorded (the hash-chained audit log, once wired)."""
-    return lambda _session, _actor, _action, _subject, _details: None
+    """Admin actions go to the hash-chained audit log, in the caller's transaction."""
+
+    def record(
+        session: Session, actor: str, action: str, subject: str, details: dict[str, Any]
+    ) -> None:
+        append_audit(
+            session,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details=details,
+            now=datetime.now(UTC),
+        )
+
+    return record
 
 
 def revocations(settings: Settings) -> Revocations:

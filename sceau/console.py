@@ -14,6 +14,7 @@ from issuer.delivery import DeliveryError
 from issuer.errors import IssuanceError
 from issuer.intake import ResultsFileError
 from offchain_store.errors import StoreError
+from offchain_store.tokens import TokenError
 from sceau.settings import ConfigurationError
 
 console = Console(stderr=True)
@@ -28,6 +29,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (InvalidReceipt, 2, "Receipt"),
     (InvalidProfile, 2, "Issuer profile"),
     (RegistryError, 3, "Chain"),
+    (TokenError, 4, "Admin token"),
     (StoreError, 4, "Storage"),
     (DeliveryError, 5, "Delivery"),
     (IssuanceError, 5, "Issuance"),

@@ -110,6 +110,11 @@ def test_share_open_end_request_approve_then_revoked_everywhere(sceau_env: Sceau
     assert via_cli.returncode == 11, via_cli.stdout + via_cli.stderr
     assert json.loads(via_cli.stdout)["verdict"] == "REVOKED"
 
+    audit = run_sceau(sceau_env.config_file, "audit", "show", "--limit", "50")
+    for action in ("erasure.requested", "revocation.approved", "certificate.revoked"):
+        assert action in audit.stdout, audit.stdout
+    assert run_sceau(sceau_env.config_file, "audit", "verify").returncode == 0
+
     again = run_sceau(sceau_env.config_file, "issue", str(results))
     assert again.returncode == 0, again.stderr
     assert re.search(r"skipped \(already issued\)\s+│\s+2", again.stdout)  # no re-issue
