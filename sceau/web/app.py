@@ -17,14 +17,17 @@ from offchain_store.shares import (
     ShareNotFound,
     WrongLinkKey,
 )
+from offchain_store.tokens import TokenError, TokenForbidden
 from sceau.settings import Settings
-from sceau.web import routes_api, routes_candidate
+from sceau.web import routes_admin, routes_api, routes_candidate
 from sceau.web.state import AppState
 
 log = logging.getLogger("sceau.web")
 
 # One place maps domain errors to HTTP statuses; messages are plain language, never secrets.
 HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (TokenForbidden, 403, "forbidden"),
+    (TokenError, 401, "unauthorized"),
     (CertificateNotFound, 404, "certificate_not_found"),
     (ShareNotFound, 404, "share_not_found"),
     (WrongLinkKey, 403, "wrong_link_key"),
@@ -47,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sceau = AppState.build(settings)
     app.include_router(routes_api.router)
     app.include_router(routes_candidate.router)
+    app.include_router(routes_admin.router)
     for kind, status, code in HTTP_STATUS:
         app.add_exception_handler(kind, _handler(status, code))
     return app
