@@ -35,6 +35,9 @@ class ChainSettings(BaseModel):
     keystore_passphrase: SecretStr = SecretStr(DEV_PASSPHRASE)
     # The account that revokes (REVOKER_ROLE); None: the issuer's keystore, as in development.
     revoker_keystore: Path | None = None
+    # The registry admin (grants and revokes roles, e.g. at key rotation); None: on the local
+    # development chain only, anvil's well-known development account.
+    admin_keystore: Path | None = None
     local_data_dir: Path = Path("var/chain")  # anvil's state and deployment.json
     local_port: int = 8545
 
@@ -48,6 +51,10 @@ class SigningSettings(BaseModel):
     pkcs12: Path | None = None
     passphrase: SecretStr | None = None
     trust_root: Path = Path("var/pki/root.pem")
+    # PAdES level: B-B, B-T, B-LT or B-LTA; None means B-LTA when a TSA is set, else B-B.
+    level: str | None = Field(default=None, pattern=r"^B-(B|T|LT|LTA)$")
+    tsa_url: str | None = None  # RFC 3161 time-stamping authority
+    tsa_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class MailSettings(BaseModel):
