@@ -16,6 +16,7 @@ from pydantic_settings import (
 )
 
 DEV_STAGING_SECRET = "sceau-dev-only-staging-secret"  # noqa: S105 - refused in production
+DEV_SESSION_SECRET = "sceau-dev-only-session-secret"  # noqa: S105 - refused in production
 DEV_PASSPHRASE = "sceau-dev-only"  # noqa: S105 - the development default; refused in production
 
 
@@ -93,6 +94,8 @@ class Settings(BaseSettings):
     recovery_public_key: Path = Path("var/keys/recovery-public.json")
     # Seals content and link keys waiting for delivery; not stored with the data.
     staging_secret: SecretStr = SecretStr(DEV_STAGING_SECRET)
+    # Signs the admin pages' session cookies.
+    session_secret: SecretStr = SecretStr(DEV_SESSION_SECRET)
     issue_workers: int | None = None  # None: one per core
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     chain: ChainSettings = ChainSettings()
@@ -127,6 +130,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "refusing to start in production with the development staging secret: "
                     "set SCEAU_STAGING_SECRET"
+                )
+            if self.session_secret.get_secret_value() == DEV_SESSION_SECRET:
+                raise ValueError(
+                    "refusing to start in production with the development session secret: "
+                    "set SCEAU_SESSION_SECRET"
                 )
             if self.public_base_url.startswith("http://"):
                 raise ValueError("public_base_url must be https in production")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from contracts.errors import RegistryError
 from issuer.revocation import RevocationError
@@ -19,7 +23,7 @@ from offchain_store.shares import (
 )
 from offchain_store.tokens import TokenError, TokenForbidden
 from sceau.settings import Settings
-from sceau.web import routes_admin, routes_api, routes_candidate
+from sceau.web import pages, routes_admin, routes_api, routes_candidate
 from sceau.web.state import AppState
 
 log = logging.getLogger("sceau.web")
@@ -40,6 +44,30 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
 )
 
 
+STATIC = Path(__file__).parent / "static"
+NODE_MODULES = Path(__file__).parents[2] / "node_modules"
+VENDOR = {  # served by Sceau itself: no CDN, nothing that tells a third party who looked
+    "pdfjs": NODE_MODULES / "pdfjs-dist" / "legacy" / "build",
+    "qrcode": NODE_MODULES / "qrcode-generator" / "dist",
+}
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "worker-src 'self'",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+mimetypes.add_type("text/javascript", ".mjs")
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The whole web app for these settings."""
     app = FastAPI(
@@ -48,12 +76,31 @@ def create_app(settings: Settings) -> FastAPI:
         description="Signed certificates, anchored on chain, verified from a shared link.",
     )
     app.state.sceau = AppState.build(settings)
+    app.middleware("http")(_security_headers)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for name, folder in VENDOR.items():
+        if folder.is_dir():
+            app.mount(f"/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
+    app.include_router(pages.router)
     app.include_router(routes_api.router)
     app.include_router(routes_candidate.router)
     app.include_router(routes_admin.router)
     for kind, status, code in HTTP_STATUS:
         app.add_exception_handler(kind, _handler(status, code))
     return app
+
+
+async def _security_headers(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if not request.url.path.startswith(("/static/", "/vendor/")):
+        headers["Cache-Control"] = "no-store"  # certificate pages and answers are never cached
+    return response
 
 
 def _handler(status: int, code: str):  # type: ignore[no-untyped-def]

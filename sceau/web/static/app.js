@@ -1,0 +1,231 @@
+// Sceau pages. The link key lives in the URL fragment, which browsers never send to a
+// server: this script reads it and posts it in a request body, and nothing else leaves.
+const body = document.body;
+const lang = body.dataset.lang || "fr";
+const words = JSON.parse(document.getElementById("words").textContent);
+const $ = (id) => document.getElementById(id);
+
+function keyFromFragment() {
+  const key = decodeURIComponent(location.hash.slice(1));
+  return /^[A-Za-z0-9_-]{43}$/.test(key) ? key : null;
+}
+
+async function postJson(url, payload) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(payload),
+    credentials: "same-origin",
+    cache: "no-store",
+  });
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  return { ok: response.ok, status: response.status, data };
+}
+
+function formatDate(iso) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB", {
+    dateStyle: "long", timeStyle: "short",
+  }).format(new Date(iso));
+}
+
+function element(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function showReport(report) {
+  $("result").hidden = false;
+  const verdict = report.verdict;
+  const box = $("verdict");
+  box.className = `card verdict verdict-${verdict}`;
+  $("verdict-word").textContent = words[`verdict.${verdict}`];
+  $("verdict-explain").textContent = words[`verdict.${verdict}.explain`];
+  const facts = [];
+  if (report.anchored_at) facts.push(`${words.anchored_on} ${formatDate(report.anchored_at)}`);
+  if (report.revoked_at) facts.push(`${words.revoked_on} ${formatDate(report.revoked_at)}`);
+  if (report.revocation_reason) facts.push(`${words.reason} : ${report.revocation_reason}`);
+  $("verdict-facts").textContent = facts.join(" · ");
+  const list = $("checks");
+  list.replaceChildren();
+  for (const check of report.checks) {
+    const message = lang === "fr" ? check.message_fr : check.message_en;
+    const item = element(
+      "li", { class: `check check-${check.status}` },
+      element("span", { class: "check-status" }, words[`status.${check.status}`]),
+      " ",
+      element("span", { class: "check-message" }, message),
+    );
+    if (check.name === "anchoring" && check.details && check.details.transaction) {
+      item.append(" ", element("span", { class: "mono" }, check.details.transaction));
+    }
+    list.append(item);
+  }
+  box.focus?.();
+}
+
+function pdfBlobUrl(base64) {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  return { bytes, url: URL.createObjectURL(new Blob([bytes], { type: "application/pdf" })) };
+}
+
+async function showPdf(bytes, container) {
+  try {
+    const pdfjs = await import("/vendor/pdfjs/pdf.min.mjs");
+    pdfjs.GlobalWorkerOptions.workerSrc = "/vendor/pdfjs/pdf.worker.min.mjs";
+    const pdf = await pdfjs.getDocument({ data: bytes.slice(), isEvalSupported: false }).promise;
+    container.replaceChildren();
+    for (let number = 1; number <= pdf.numPages; number += 1) {
+      const page = await pdf.getPage(number);
+      const width = Math.min(container.clientWidth || 800, 900);
+      const viewport = page.getViewport({ scale: 1 });
+      const scale = (width / viewport.width) * (window.devicePixelRatio || 1);
+      const scaled = page.getViewport({ scale });
+      const canvas = element("canvas", { class: "page", role: "img", "aria-label": `PDF page ${number}` });
+      canvas.width = scaled.width;
+      canvas.height = scaled.height;
+      canvas.style.width = `${width}px`;
+      container.append(canvas);
+      await page.render({ canvasContext: canvas.getContext("2d"), viewport: scaled }).promise;
+    }
+  } catch (error) {
+    container.textContent = "";  // the download button still works
+  }
+}
+
+async function sharePage() {
+  const key = keyFromFragment();
+  if (!key) { $("waiting").hidden = true; $("no-key").hidden = false; return; }
+  const answer = await postJson(`/api/v1/shares/${body.dataset.share}/open`, { key });
+  $("waiting").hidden = true;
+  if (!answer.data || !answer.data.report) { $("no-key").hidden = false; return; }
+  showReport(answer.data.report);
+  if (answer.data.pdf_base64) {
+    const { bytes, url } = pdfBlobUrl(answer.data.pdf_base64);
+    $("document").hidden = false;
+    $("download").href = url;
+    $("download").download = `certificate-${answer.data.report.certificate_id}.pdf`;
+    await showPdf(bytes, $("pages"));
+  }
+}
+
+function checkPage() {
+  const form = $("drop");
+  const input = $("file");
+  if (!form || !input) return;
+  const send = async (file) => {
+    if (!file) return;
+    const data = new FormData();
+    data.append("file", file);
+    $("result").hidden = false;
+    $("verdict-word").textContent = words.checking;
+    const response = await fetch("/api/v1/verify", { method: "POST", body: data });
+    const json = await response.json().catch(() => null);
+    if (json && json.verdict) { showReport(json); return; }
+    $("verdict").className = "card verdict verdict-ERROR";
+    $("verdict-word").textContent = words["verdict.ERROR"];
+    $("verdict-explain").textContent = (json && json.detail) || "";
+    $("checks").replaceChildren();
+  };
+  input.addEventListener("change", () => send(input.files[0]));
+  form.addEventListener("dragover", (event) => { event.preventDefault(); form.classList.add("over"); });
+  form.addEventListener("dragleave", () => form.classList.remove("over"));
+  form.addEventListener("drop", (event) => {
+    event.preventDefault();
+    form.classList.remove("over");
+    send(event.dataTransfer.files[0]);
+  });
+  form.addEventListener("submit", (event) => { event.preventDefault(); send(input.files[0]); });
+}
+
+async function candidatePage() {
+  const key = keyFromFragment();
+  const id = body.dataset.certificate;
+  if (!key) { $("no-key").hidden = false; return; }
+  const base = `/api/v1/me/${id}`;
+  const mine = await postJson(base, { key });
+  if (!mine.ok) {
+    $("candidate-error").hidden = false;
+    $("candidate-error").textContent = (mine.data && mine.data.message) || words["verdict.ERROR"];
+    return;
+  }
+  $("mine").hidden = false;
+  const { bytes, url } = pdfBlobUrl(mine.data.pdf_base64);
+  $("download").href = url;
+  $("download").download = `certificate-${id}.pdf`;
+  const receipt = new Blob([JSON.stringify(mine.data.receipt, null, 2)], { type: "application/json" });
+  $("download-receipt").href = URL.createObjectURL(receipt);
+  $("download-receipt").download = `receipt-${id}.json`;
+  showPdf(bytes, $("pages"));
+
+  const refresh = async () => {
+    const listed = await postJson(`${base}/shares/list`, { key });
+    const list = $("shares");
+    list.replaceChildren();
+    if (!listed.ok || listed.data.length === 0) { list.append(element("li", {}, words.no_shares)); return; }
+    for (const share of listed.data) {
+      const openings = share.openings.length
+        ? share.openings.map((o) => `${formatDate(o.opened_at)} (${o.client})`).join(", ")
+        : words.no_opens;
+      const item = element(
+        "li", { class: "share" },
+        element("strong", {}, share.recipient), " — ",
+        share.ended_at ? words.ended : `${words.expires} ${formatDate(share.expires_at)}`,
+        element("br"), `${words.opens} : ${share.opens}${share.max_opens ? ` / ${share.max_opens}` : ""} — ${openings}`,
+      );
+      if (!share.ended_at) {
+        const end = element("button", { type: "button", class: "secondary" }, words.end_share);
+        end.addEventListener("click", async () => {
+          await postJson(`${base}/shares/${share.share_id}/end`, { key });
+          refresh();
+        });
+        item.append(" ", end);
+      }
+      list.append(item);
+    }
+  };
+  refresh();
+
+  $("share-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const maxOpens = form.max_opens.value ? Number(form.max_opens.value) : null;
+    const created = await postJson(`${base}/shares`, {
+      key, recipient: form.recipient.value, expires_in_days: Number(form.days.value), max_opens: maxOpens,
+    });
+    if (!created.ok) return;
+    $("new-share").hidden = false;
+    $("share-link").value = created.data.link;
+    try {
+      const qrcode = (await import("/vendor/qrcode/qrcode.mjs")).default;
+      const qr = qrcode(0, "M");
+      qr.addData(created.data.link);
+      qr.make();
+      $("share-qr").src = qr.createDataURL(4, 2);
+    } catch { $("share-qr").hidden = true; }
+    form.reset();
+    refresh();
+  });
+  $("copy").addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText($("share-link").value); } catch { $("share-link").select(); }
+    $("copied").textContent = words.copied;
+  });
+  $("request-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const sent = await postJson(`${base}/requests`, {
+      key, kind: form.kind.value, explanation: form.explanation.value,
+    });
+    $("request-done").textContent = sent.ok ? words.request_sent : (sent.data && sent.data.message) || "";
+  });
+}
+
+const pages = { share: sharePage, check: checkPage, candidate: candidatePage };
+(pages[body.dataset.page] || (() => {}))();
