@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -27,7 +28,7 @@ from offchain_store.crypto import load_recovery_public_key
 from offchain_store.records import create_schema, make_engine
 from offchain_store.records import ensure_issuer as ensure_issuer_record
 from offchain_store.staging import StagingVault
-from sceau.settings import Settings
+from sceau.settings import ConfigurationError, Settings
 
 
 def database(settings: Settings) -> Engine:
@@ -152,15 +153,21 @@ def profile(settings: Settings) -> IssuerProfile:
     """The issuer's public profile, from its key history and the configured chain."""
     chain_id, address = settings.resolved_chain()
     engine = database(settings)
-    return issuer_profile(
-        engine,
-        settings.issuer_id,
-        name=settings.issuer_name,
-        public_base_url=settings.public_base_url,
-        chain_id=chain_id,
-        contract=address,
-        trust_root_pems=(settings.signing.trust_root.read_text(),),
-    )
+    try:
+        return issuer_profile(
+            engine,
+            settings.issuer_id,
+            name=settings.issuer_name,
+            public_base_url=settings.public_base_url,
+            chain_id=chain_id,
+            contract=address,
+            trust_root_pems=(settings.signing.trust_root.read_text(),),
+        )
+    except ValidationError as exc:
+        raise ConfigurationError(
+            "the issuer profile cannot be published yet: no signing certificate or anchoring "
+            f"address recorded (issue a first batch) ({exc.error_count()} problem(s))"
+        ) from None
 
 
 def recovery(settings: Settings) -> Recovery:

@@ -22,7 +22,7 @@ from offchain_store.shares import (
     WrongLinkKey,
 )
 from offchain_store.tokens import TokenError, TokenForbidden
-from sceau.settings import Settings
+from sceau.settings import ConfigurationError, Settings
 from sceau.web import pages, routes_admin, routes_api, routes_candidate
 from sceau.web.state import AppState
 
@@ -40,6 +40,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (MalformedToken, 403, "wrong_link_key"),
     (RevocationError, 422, "revocation_refused"),
     (RegistryError, 503, "chain_unavailable"),
+    (ConfigurationError, 503, "not_configured"),
     (StoreError, 500, "storage_error"),
 )
 
