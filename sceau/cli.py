@@ -19,6 +19,7 @@ from issuer.recovery import recover_link
 from offchain_store.crypto import load_recovery_private_key
 from sceau import compose
 from sceau.admin_commands import admin_app, audit_app
+from sceau.keys_commands import keys_app
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
 from sceau.revocation_commands import purge_command, revocations_app, revoke
@@ -38,6 +39,7 @@ app.command("revoke")(revoke)
 app.command("purge")(purge_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 
 ConfigOption = Annotated[
     Path | None,

@@ -136,6 +136,12 @@ MESSAGES: dict[str, Message] = {
         "Le certificat de signature ne remonte à aucune racine de confiance au {judged_at}.",
         "The signing certificate does not chain to a trusted root as of {judged_at}.",
     ),
+    "signing_certificate_revoked": Message(
+        "Le certificat de signature était déjà révoqué au {judged_at}, d'après les données de "
+        "révocation que porte le PDF : la signature ne vaut rien.",
+        "The signing certificate was already revoked as of {judged_at}, per the revocation "
+        "data the PDF carries: the signature counts for nothing.",
+    ),
     "no_trust_roots": Message(
         "Aucune racine de confiance : la signature n'a pas été vérifiée.",
         "No trust root given: the signature was not checked.",
@@ -168,6 +174,18 @@ MESSAGES: dict[str, Message] = {
     "signing_certificate_not_published": Message(
         "Le certificat de signature n'est pas un de ceux publiés par l'émetteur pour cette date.",
         "The signing certificate is not one the issuer published for that date.",
+    ),
+    "signing_certificate_retired": Message(
+        "Le certificat de signature a été retiré par l'émetteur le {retired_at}, avant "
+        "l'ancrage du {anchored_at}.",
+        "The signing certificate was retired by the issuer on {retired_at}, before this "
+        "anchoring on {anchored_at}.",
+    ),
+    "anchoring_address_retired": Message(
+        "L'adresse d'ancrage {anchored_by} a été retirée par l'émetteur le {retired_at} ; "
+        "cette racine a été ancrée après, le {anchored_at}.",
+        "Anchoring address {anchored_by} was retired by the issuer on {retired_at}; this root "
+        "was anchored after that, on {anchored_at}.",
     ),
     "anchoring_address_not_published": Message(
         "L'adresse d'ancrage {anchored_by} n'est pas une de celles publiées par l'émetteur "

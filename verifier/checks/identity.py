@@ -1,11 +1,16 @@
 """Issuer identity: the registry, the signing certificate and the anchoring address are the
-ones the issuer publishes in its profile, for the anchoring time."""
+ones the issuer publishes in its profile, for the anchoring time.
+
+A key the profile lists but whose every period ended at or before the anchoring time was
+retired by then: said apart from a key never published, since it means a rotated-out (maybe
+compromised) key was used after its retirement."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from contracts.profile import IssuerProfile
+from contracts.profile import AnchoringAddress, IssuerProfile, SigningCertificate
 from contracts.receipt import Receipt
 from verifier.report import CheckName, CheckResult, CheckStatus
 
@@ -31,14 +36,9 @@ def check_issuer_identity(
         return _result(CheckStatus.ERROR, "anchoring_unknown")
     at = anchored_at.isoformat()
     if not profile.signing_certificate_at(signer_der, anchored_at):
-        return _result(CheckStatus.INVALID, "signing_certificate_not_published", anchored_at=at)
+        return _signer_not_published(profile, signer_der, anchored_at)
     if not profile.anchoring_address_at(anchored_by, anchored_at):
-        return _result(
-            CheckStatus.INVALID,
-            "anchoring_address_not_published",
-            anchored_by=anchored_by,
-            anchored_at=at,
-        )
+        return _anchorer_not_published(profile, anchored_by, anchored_at)
     return _result(
         CheckStatus.VALID,
         "issuer_matches",
@@ -46,6 +46,55 @@ def check_issuer_identity(
         public_base_url=profile.public_base_url,
         anchored_at=at,
     )
+
+
+def _signer_not_published(
+    profile: IssuerProfile, signer_der: bytes, anchored_at: datetime
+) -> CheckResult:
+    at = anchored_at.isoformat()
+    periods = [c for c in profile.signing_certificates if c.der() == signer_der]
+    retired_at = _retired_before(periods, anchored_at)
+    if retired_at is not None:
+        return _result(
+            CheckStatus.INVALID,
+            "signing_certificate_retired",
+            retired_at=retired_at,
+            anchored_at=at,
+        )
+    return _result(CheckStatus.INVALID, "signing_certificate_not_published", anchored_at=at)
+
+
+def _anchorer_not_published(
+    profile: IssuerProfile, anchored_by: str, anchored_at: datetime
+) -> CheckResult:
+    at = anchored_at.isoformat()
+    wanted = anchored_by.lower()
+    periods = [a for a in profile.anchoring_addresses if a.address.lower() == wanted]
+    retired_at = _retired_before(periods, anchored_at)
+    if retired_at is not None:
+        return _result(
+            CheckStatus.INVALID,
+            "anchoring_address_retired",
+            anchored_by=anchored_by,
+            retired_at=retired_at,
+            anchored_at=at,
+        )
+    return _result(
+        CheckStatus.INVALID,
+        "anchoring_address_not_published",
+        anchored_by=anchored_by,
+        anchored_at=at,
+    )
+
+
+def _retired_before(
+    periods: Sequence[SigningCertificate | AnchoringAddress], anchored_at: datetime
+) -> str | None:
+    """When the key was retired, if every period of it had ended by `anchored_at`."""
+    ends = [p.valid_until for p in periods]
+    if not ends or any(end is None or end > anchored_at for end in ends):
+        return None
+    return max(end for end in ends if end is not None).isoformat()
 
 
 def _result(status: CheckStatus, code: str, **details: str | int) -> CheckResult:

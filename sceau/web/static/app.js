@@ -191,7 +191,7 @@ async function candidatePage() {
       list.append(item);
     }
   };
-  refresh();
+  await refresh();
 
   $("share-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -228,4 +228,6 @@ async function candidatePage() {
 }
 
 const pages = { share: sharePage, check: checkPage, candidate: candidatePage };
-(pages[body.dataset.page] || (() => {}))();
+Promise.resolve((pages[body.dataset.page] || (() => {}))()).finally(() => {
+  body.dataset.ready = "true";  // every handler is attached
+});

@@ -1,0 +1,90 @@
+"""A real Sceau server on 127.0.0.1 and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from sceau.settings import load_settings
+from sceau.web.app import create_app
+from tests.conftest import SceauEnv, free_port
+from tests.sceau.helpers import Delivered, read_outbox, run_sceau, subset_of_sample
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+# Without the background-networking flags Chromium tries to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
+]
+
+
+@dataclass(frozen=True)
+class LiveSceau:
+    env: SceauEnv
+    base_url: str
+    messages: list[Delivered]
+
+    def candidate_link(self, index: int) -> str:
+        message = self.messages[index]
+        cert_id = message.receipt.certificate_id
+        match = re.search(
+            rf"{re.escape(self.base_url)}/me/{cert_id}#[A-Za-z0-9_-]{{43}}", message.text
+        )
+        assert match, message.text
+        return match.group(0)
+
+
+@pytest.fixture
+def live_sceau(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
+    """Issue a few certificates whose links point at a server started on a free port."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    config = sceau_env.config_file
+    config.write_text(config.read_text().replace('"https://certs.example.test"', f'"{base_url}"'))
+    settings = load_settings(config)
+    results = subset_of_sample(sceau_env.root / "results.csv", 4)
+    done = run_sceau(config, "issue", str(results))
+    assert done.returncode == 0, done.stderr
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        messages = sorted(read_outbox(settings.mail.outbox), key=lambda m: m.receipt.certificate_id)
+        yield LiveSceau(env=sceau_env, base_url=base_url, messages=messages)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/install installs it as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
