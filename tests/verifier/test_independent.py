@@ -145,7 +145,7 @@ def test_chain_unreachable_is_error_not_invalid(
 
     report = verify(valid_certificate, anvil_chain, issuer_profile, rpc_url=closed, timeout=2.0)
 
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # a hang guard, not a speed test
     assert report.verdict is Verdict.ERROR
     assert statuses(report)["anchoring"] == ("error", "chain_unreachable")
     assert statuses(report)["revocation"] == ("error", "chain_unreachable")
