@@ -23,7 +23,7 @@ from offchain_store.shares import (
 )
 from offchain_store.tokens import TokenError, TokenForbidden
 from sceau.settings import ConfigurationError, Settings
-from sceau.web import pages, routes_admin, routes_api, routes_candidate
+from sceau.web import admin_pages, pages, routes_admin, routes_api, routes_candidate
 from sceau.web.state import AppState
 
 log = logging.getLogger("sceau.web")
@@ -83,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
         if folder.is_dir():
             app.mount(f"/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
     app.include_router(pages.router)
+    app.include_router(admin_pages.router)
     app.include_router(routes_api.router)
     app.include_router(routes_candidate.router)
     app.include_router(routes_admin.router)

@@ -33,6 +33,11 @@ class Visitor:
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.answers: list[str] = []  # every API answer, to explain a failure
+        self.page.on(
+            "response",
+            lambda r: self.answers.append(f"{r.status} {r.url}") if "/api/" in r.url else None,
+        )
 
     def words(self, key: str) -> str:
         return WORDS[self.lang][key]
@@ -68,7 +73,9 @@ class Visitor:
 
     def verdict_is(self, key: str) -> None:
         self.page.wait_for_function(
-            "expected => document.getElementById('verdict-word')?.textContent === expected",
+            polling=100,
+            expression="expected => "
+            "document.getElementById('verdict-word')?.textContent === expected",
             arg=self.words(f"verdict.{key}"),
             timeout=30_000,
         )
@@ -86,43 +93,42 @@ class Visitor:
 def create_share(candidate: Visitor, recipient: str) -> str:
     page = candidate.page
     page.fill("#recipient", recipient)
+    previous = page.input_value("#share-link")  # read before the click: the answer may be quick
     page.click("#share-form button[type=submit]")
-    page.wait_for_function(
-        "previous => { const v = document.getElementById('share-link').value;"
-        " return v && v !== previous; }",
-        arg=page.input_value("#share-link"),
-    )
+    try:
+        page.wait_for_function(
+            polling=100,
+            expression="previous => { const v = document.getElementById('share-link').value;"
+            " return v && v !== previous; }",
+            arg=previous,
+        )
+    except Exception as exc:
+        raise AssertionError(f"no share link; API answers: {candidate.answers}") from exc
     return page.input_value("#share-link")
 
 
-def approve_pending(live: LiveSceau, visitor: Visitor) -> None:
-    """The revoker approves through the admin pages when they exist, else the admin API."""
+def approve_pending(live: LiveSceau, admin: Visitor) -> None:
+    """The revoker signs in to the admin pages and approves every pending request."""
     engine = compose.database(live.env.settings)
     _, token = create_token(
         engine, name="e2e revoker", role=AdminRole.REVOKER, now=datetime.now(UTC)
     )
-    page = visitor.context.new_page()
-    page.on("request", lambda request: visitor.requests.append(request.url))
-    status = page.goto(f"{live.base_url}/admin/login")
-    assert status is not None
-    if status.status == 404:
-        api = page.request
-        headers = {"Authorization": f"Bearer {token}"}
-        pending = api.get(f"{live.base_url}/api/v1/admin/revocations", headers=headers).json()
-        for request in pending:
-            answer = api.post(
-                f"{live.base_url}/api/v1/admin/revocations/{request['id']}/approve",
-                headers=headers,
-                data={"note": "approved in the browser test"},
-            )
-            assert answer.ok, answer.text()
-    else:
-        admin_walk(page, token)
-    page.close()
-
-
-def admin_walk(page: Any, token: str) -> None:
-    pytest.fail("admin pages not wired yet")
+    page = admin.page
+    assert admin.goto(f"{live.base_url}/admin/login") == 200
+    admin.snapshot("admin-login")
+    page.fill("#token", token)
+    page.press("#token", "Enter")
+    page.wait_for_url("**/admin**")
+    assert admin.goto(f"{live.base_url}/admin/revocations") == 200
+    admin.snapshot("admin-revocations")
+    approved = 0
+    while page.locator("textarea[name=note]").count():
+        page.locator("textarea[name=note]").first.fill("Approved at the candidate's request")
+        page.locator("button[value=approve]").first.click()
+        page.wait_for_url("**/admin/revocations?outcome=approved*")
+        approved += 1
+    assert approved == 1
+    assert token not in page.content()
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -165,8 +171,9 @@ def test_walk_share_verify_tamper_end_revoke(
     funder = candidate.page.locator("#shares li", has_text="Fonds de formation")
     funder.get_by_role("button").click()
     candidate.page.wait_for_function(
-        "() => ![...document.querySelectorAll('#shares li')].some("
-        "li => li.textContent.includes('Fonds de formation') && li.querySelector('button'))"
+        polling=100,
+        expression="() => ![...document.querySelectorAll('#shares li')].some("
+        "li => li.textContent.includes('Fonds de formation') && li.querySelector('button'))",
     )
     assert employer.goto(share_b) == 410
     assert employer.words("error.share_ended") in employer.page.inner_text("main")
@@ -175,16 +182,18 @@ def test_walk_share_verify_tamper_end_revoke(
     candidate.page.fill("#explanation", "Je ne souhaite plus partager ce résultat.")
     candidate.page.click("#request-form button[type=submit]")
     candidate.page.wait_for_function(
-        "expected => document.getElementById('request-done').textContent === expected",
+        polling=100,
+        expression="expected => document.getElementById('request-done').textContent === expected",
         arg=candidate.words("request_sent"),
     )
 
-    approve_pending(live_sceau, Visitor(browser, live_sceau, lang))
+    admin = Visitor(browser, live_sceau, lang)
+    approve_pending(live_sceau, admin)
 
     assert employer.goto(share_a) == 410
     assert employer.words("error.revoked") in employer.page.inner_text("main")
     employer.snapshot("share-revoked")
 
-    for visitor in (candidate, employer):
+    for visitor in (candidate, employer, admin):
         visitor.assert_same_origin_only()
         visitor.context.close()

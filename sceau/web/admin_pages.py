@@ -1,0 +1,697 @@
+"""The admin pages: sign-in with a token, then import, batches, revocations and the audit log.
+
+The same services as the admin JSON API. A session cookie (see `session`) replaces the bearer
+token; every page re-reads the token, so a revoked token is signed out at once, and every
+form carries a CSRF field checked before anything changes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+from starlette.datastructures import UploadFile
+
+from contracts.errors import RegistryError
+from issuer.intake import IntakeReport, ResultsFileError, parse_results
+from issuer.revocation import RevocationError, carry_out, decide, requests
+from offchain_store.audit import count, entries, verify_chain
+from offchain_store.records import BatchRecord, RequestState
+from offchain_store.tokens import AdminRole, AdminTokenRecord, TokenError, authenticate, get_token
+from sceau import compose
+from sceau.web.deps import State
+from sceau.web.i18n import language_of
+from sceau.web.import_jobs import ImportJobs, JobView
+from sceau.web.pages import error_page, render
+from sceau.web.session import (
+    COOKIE_PATH,
+    LOGIN_COOKIE,
+    LOGIN_FORM_LIFETIME,
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    AdminSession,
+    SessionSigner,
+)
+from sceau.web.state import AppState
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+_MULTIPART_SLACK = 64 * 1024  # room for the form's other fields and boundaries
+AUDIT_PAGE = 100
+BATCHES_SHOWN = 200
+OUTCOMES = ("approved", "refused")
+
+# Each section, the roles that may open it (admin always may), and its words.
+SECTIONS: tuple[tuple[str, str, tuple[AdminRole, ...]], ...] = (
+    ("/admin/import", "import", (AdminRole.ISSUER,)),
+    ("/admin/batches", "batches", (AdminRole.ISSUER, AdminRole.AUDITOR)),
+    ("/admin/revocations", "revocations", (AdminRole.REVOKER,)),
+    ("/admin/audit", "audit", (AdminRole.AUDITOR,)),
+)
+ISSUER, BATCH_READERS, REVOKER, AUDITOR = (roles for _, _, roles in SECTIONS)
+
+ADMIN_WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "home.title": "Administration",
+        "nav.label": "Sections de l'administration",
+        "nav.home": "Accueil",
+        "nav.import": "Importer des résultats",
+        "nav.batches": "Lots délivrés",
+        "nav.revocations": "Demandes de révocation",
+        "nav.audit": "Journal d'audit",
+        "home.import": "Vérifier un fichier de résultats et délivrer les certificats.",
+        "home.batches": "Les lots délivrés et leurs transactions d'ancrage.",
+        "home.revocations": "Approuver ou refuser les demandes des candidats.",
+        "home.audit": "Les actions d'administration et l'intégrité du journal.",
+        "home.nothing": "Ce jeton n'ouvre aucune section.",
+        "signed_in_as": "Connecté avec le jeton",
+        "role": "rôle :",
+        "role.admin": "administrateur",
+        "role.issuer": "émission",
+        "role.revoker": "révocation",
+        "role.auditor": "audit",
+        "login.intro": "Collez votre jeton d'accès. Il sert à ouvrir une session de 8 heures ; "
+        "il n'est conservé ni dans le navigateur ni dans la page.",
+        "import.intro": "Fichier CSV ou JSON de résultats validés par le jury, 10 Mo au plus. "
+        "Chaque ligne est vérifiée avant toute délivrance.",
+        "import.file": "Fichier de résultats (.csv ou .json)",
+        "import.issue_valid": "Délivrer les lignes valides même si d'autres sont rejetées",
+        "import.submit": "Vérifier et délivrer",
+        "import.no_file": "Choisissez un fichier de résultats.",
+        "import.too_large": "Ce fichier dépasse 10 Mo.",
+        "import.unreadable": "Ce fichier ne peut pas être lu :",
+        "import.rejected": "Lignes rejetées",
+        "import.nothing_issued": "Rien n'a été délivré : {n} ligne(s) rejetée(s). Corrigez-les "
+        "et importez à nouveau le fichier, ou cochez « Délivrer les lignes valides ».",
+        "import.no_valid_rows": "Aucune ligne valide : rien à délivrer.",
+        "col.line": "Ligne",
+        "col.result_id": "Identifiant du résultat",
+        "col.reasons": "Motifs",
+        "job.title": "Import de",
+        "job.phase": "Étape",
+        "job.phase.queued": "En attente de la fin d'un autre import",
+        "job.phase.preparing": "Préparation (clés, chaîne)",
+        "job.phase.staging": "Enregistrement des lignes",
+        "job.phase.sign": "Rendu, signature, chiffrement",
+        "job.phase.anchor": "Ancrage sur la chaîne",
+        "job.phase.deliver": "Envoi aux candidats",
+        "job.phase.done": "Terminé",
+        "job.phase.failed": "Arrêté sur une erreur",
+        "job.progress": "Avancement",
+        "job.batch": "Lot",
+        "job.of": "sur",
+        "job.issued": "Certificats délivrés",
+        "job.skipped": "Lignes déjà délivrées, ignorées",
+        "job.rejected": "Lignes rejetées, non délivrées",
+        "job.resumed": "Lots inachevés repris",
+        "job.refresh": "Actualiser",
+        "job.error.chain": "La chaîne de blocs est injoignable ou a refusé la transaction.",
+        "job.error.signing": "La clé de signature ne peut pas être utilisée.",
+        "job.error.delivery": "L'envoi des messages aux candidats a échoué.",
+        "job.error.issuance": "La délivrance a échoué.",
+        "job.error.storage": "L'enregistrement a échoué.",
+        "job.error.configuration": "La configuration est incomplète.",
+        "job.error.internal": "Une erreur interne est survenue ; le détail est dans le journal "
+        "du serveur.",
+        "job.retry": "Ce qui est déjà délivré est conservé. Corrigez la cause, puis importez à "
+        "nouveau le fichier : les lots inachevés seront terminés, les lignes déjà délivrées "
+        "ignorées.",
+        "job.another": "Importer un autre fichier",
+        "batches.none": "Aucun lot pour l'instant.",
+        "col.source": "Fichier source",
+        "col.state": "État",
+        "col.date": "Date",
+        "col.root": "Racine de Merkle",
+        "col.transaction": "Transaction",
+        "col.block": "Bloc",
+        "batch.open": "en signature",
+        "batch.sealed": "scellé",
+        "batch.anchoring": "en cours d'ancrage",
+        "batch.anchored": "ancré",
+        "batch.delivered": "délivré",
+        "rev.none": "Aucune demande en attente.",
+        "rev.certificate": "Certificat",
+        "rev.kind": "Demande",
+        "rev.requested": "Reçue le",
+        "rev.explanation": "Explication du candidat",
+        "rev.no_explanation": "(aucune explication)",
+        "rev.note": "Note de décision (obligatoire, gardée au journal d'audit)",
+        "rev.approve": "Approuver et révoquer",
+        "rev.refuse": "Refuser",
+        "rev.warning": "Approuver révoque le certificat sur la chaîne et détruit son contenu. "
+        "C'est définitif.",
+        "rev.approved": "Demande approuvée : {n} certificat(s) révoqué(s) sur la chaîne et "
+        "détruit(s).",
+        "rev.refused": "Demande refusée.",
+        "rev.note_missing": "Donnez une note pour motiver la décision.",
+        "rev.not_decided": "La décision n'a pas pu être enregistrée :",
+        "rev.not_carried_out": "La demande est approuvée, mais la révocation n'a pas pu être "
+        "inscrite sur la chaîne pour l'instant. Elle le sera à la prochaine approbation, ou "
+        "avec « sceau revocations run ». Détail :",
+        "audit.intact": "Journal intact : {n} entrée(s), chaîne de hachage vérifiée.",
+        "audit.broken": "Journal altéré, à examiner avant toute autre action :",
+        "audit.none": "Le journal est vide.",
+        "col.seq": "N°",
+        "col.actor": "Auteur",
+        "col.action": "Action",
+        "col.subject": "Objet",
+        "audit.newer": "Entrées plus récentes",
+        "audit.older": "Entrées plus anciennes",
+    },
+    "en": {
+        "home.title": "Administration",
+        "nav.label": "Administration sections",
+        "nav.home": "Home",
+        "nav.import": "Import results",
+        "nav.batches": "Issued batches",
+        "nav.revocations": "Revocation requests",
+        "nav.audit": "Audit log",
+        "home.import": "Check a results file and issue the certificates.",
+        "home.batches": "Issued batches and their anchoring transactions.",
+        "home.revocations": "Approve or refuse the candidates' requests.",
+        "home.audit": "Admin actions and the integrity of the log.",
+        "home.nothing": "This token opens no section.",
+        "signed_in_as": "Signed in with the token",
+        "role": "role:",
+        "role.admin": "administrator",
+        "role.issuer": "issuing",
+        "role.revoker": "revoking",
+        "role.auditor": "auditing",
+        "login.intro": "Paste your access token. It opens an 8-hour session; it is kept "
+        "neither in the browser nor in the page.",
+        "import.intro": "A CSV or JSON file of jury-approved results, 10 MB at most. Every row "
+        "is checked before anything is issued.",
+        "import.file": "Results file (.csv or .json)",
+        "import.issue_valid": "Issue the valid rows even when others are rejected",
+        "import.submit": "Check and issue",
+        "import.no_file": "Choose a results file.",
+        "import.too_large": "This file is larger than 10 MB.",
+        "import.unreadable": "This file cannot be read:",
+        "import.rejected": "Rejected rows",
+        "import.nothing_issued": "Nothing was issued: {n} row(s) rejected. Fix them and import "
+        "the file again, or tick “Issue the valid rows”.",
+        "import.no_valid_rows": "No valid row: nothing to issue.",
+        "col.line": "Line",
+        "col.result_id": "Result id",
+        "col.reasons": "Reasons",
+        "job.title": "Import of",
+        "job.phase": "Step",
+        "job.phase.queued": "Waiting for another import to finish",
+        "job.phase.preparing": "Preparing (keys, chain)",
+        "job.phase.staging": "Recording the rows",
+        "job.phase.sign": "Render, sign, encrypt",
+        "job.phase.anchor": "Anchoring on chain",
+        "job.phase.deliver": "Delivering to candidates",
+        "job.phase.done": "Finished",
+        "job.phase.failed": "Stopped on an error",
+        "job.progress": "Progress",
+        "job.batch": "Batch",
+        "job.of": "of",
+        "job.issued": "Certificates issued",
+        "job.skipped": "Rows already issued, skipped",
+        "job.rejected": "Rows rejected, not issued",
+        "job.resumed": "Unfinished batches resumed",
+        "job.refresh": "Refresh",
+        "job.error.chain": "The blockchain cannot be reached or refused the transaction.",
+        "job.error.signing": "The signing key cannot be used.",
+        "job.error.delivery": "Sending the messages to candidates failed.",
+        "job.error.issuance": "Issuing failed.",
+        "job.error.storage": "Saving failed.",
+        "job.error.configuration": "The configuration is incomplete.",
+        "job.error.internal": "An internal error occurred; the details are in the server log.",
+        "job.retry": "What was issued is kept. Fix the cause, then import the file again: "
+        "unfinished batches will be finished and rows already issued skipped.",
+        "job.another": "Import another file",
+        "batches.none": "No batch yet.",
+        "col.source": "Source file",
+        "col.state": "State",
+        "col.date": "Date",
+        "col.root": "Merkle root",
+        "col.transaction": "Transaction",
+        "col.block": "Block",
+        "batch.open": "being signed",
+        "batch.sealed": "sealed",
+        "batch.anchoring": "being anchored",
+        "batch.anchored": "anchored",
+        "batch.delivered": "delivered",
+        "rev.none": "No pending request.",
+        "rev.certificate": "Certificate",
+        "rev.kind": "Request",
+        "rev.requested": "Received on",
+        "rev.explanation": "The candidate's explanation",
+        "rev.no_explanation": "(no explanation)",
+        "rev.note": "Decision note (required, kept in the audit log)",
+        "rev.approve": "Approve and revoke",
+        "rev.refuse": "Refuse",
+        "rev.warning": "Approving revokes the certificate on chain and destroys its content. "
+        "This cannot be undone.",
+        "rev.approved": "Request approved: {n} certificate(s) revoked on chain and destroyed.",
+        "rev.refused": "Request refused.",
+        "rev.note_missing": "Give a note explaining the decision.",
+        "rev.not_decided": "The decision could not be recorded:",
+        "rev.not_carried_out": "The request is approved, but the revocation could not be "
+        "written on chain for now. It will be at the next approval, or with "
+        "`sceau revocations run`. Details:",
+        "audit.intact": "Log intact: {n} entries, hash chain checked.",
+        "audit.broken": "Log tampered with; investigate before any other action:",
+        "audit.none": "The log is empty.",
+        "col.seq": "No.",
+        "col.actor": "Actor",
+        "col.action": "Action",
+        "col.subject": "Subject",
+        "audit.newer": "Newer entries",
+        "audit.older": "Older entries",
+    },
+}
+
+
+class AdminWords:
+    """The admin pages' words in one language (the shared words stay in `i18n`)."""
+
+    def __init__(self, lang: str) -> None:
+        self._words = ADMIN_WORDS.get(lang, ADMIN_WORDS["fr"])
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._words.get(key, key)
+        return text.format(**values) if values else text
+
+    def js_words(self) -> dict[str, str]:
+        """What admin.js shows while it follows an import."""
+        return {k: v for k, v in self._words.items() if k.startswith("job.")}
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in: the token's record (re-read on this request) and the session."""
+
+    token: AdminTokenRecord
+    session: AdminSession
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf_field()
+
+    def may(self, roles: tuple[AdminRole, ...]) -> bool:
+        return self.token.role == AdminRole.ADMIN or self.token.role in roles
+
+    def sections(self) -> list[tuple[str, str]]:
+        return [(href, name) for href, name, roles in SECTIONS if self.may(roles)]
+
+
+_JOBS_LOCK = threading.Lock()
+
+
+def import_jobs(request: Request) -> ImportJobs:
+    """The app's imports, made on first use (kept on the app, not in a global)."""
+    with _JOBS_LOCK:
+        jobs = getattr(request.app.state, "admin_imports", None)
+        if not isinstance(jobs, ImportJobs):
+            jobs = request.app.state.admin_imports = ImportJobs()
+        return jobs
+
+
+Jobs = Annotated[ImportJobs, Depends(import_jobs)]
+FormField = Annotated[str, Form()]
+
+
+# --- sign-in, sign-out, home -------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, state: State) -> Response:
+    return _login_page(request, state)
+
+
+@router.post("/login")
+def login(request: Request, state: State, token: FormField = "", csrf: FormField = "") -> Response:
+    signer = _signer(state)
+    if not signer.login_accepts(request.cookies.get(LOGIN_COOKIE), csrf):
+        return error_page(request, state, 403, "error.csrf")
+    try:
+        record = authenticate(state.engine, token, now=state.now())
+    except TokenError:
+        return _login_page(request, state, status_code=401, refused=True)
+    _, cookie = signer.open_session(record.id, now=state.now())
+    response = RedirectResponse("/admin", status_code=303)
+    _set_cookie(response, state, SESSION_COOKIE, cookie, SESSION_LIFETIME)
+    _clear_cookie(response, state, LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, state: State, csrf: FormField = "") -> Response:
+    who = _admit_form(request, state, csrf)
+    if isinstance(who, Response):
+        return who  # not signed in (a redirect to sign in), or a wrong CSRF field
+    response = RedirectResponse("/admin/login", status_code=303)
+    _clear_cookie(response, state, SESSION_COOKIE)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request, state: State) -> Response:
+    who = _admit(request, state)
+    if isinstance(who, Response):
+        return who
+    return _page(request, state, "admin_home.html", who)
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_page(request: Request, state: State) -> Response:
+    who = _admit(request, state, *ISSUER)
+    if isinstance(who, Response):
+        return who
+    return _page(request, state, "admin_import.html", who)
+
+
+@router.post("/import")
+async def import_results(request: Request, state: State, jobs: Jobs) -> Response:
+    """Check the file at once; issue in the background only if every row (or the admin) allows."""
+    who = await run_in_threadpool(_admit, request, state, *ISSUER)
+    if isinstance(who, Response):
+        return who
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
+        return _import_problem(request, state, who, 413, "import.too_large")
+    async with request.form(max_files=1, max_fields=4) as form:  # closes the spooled file
+        csrf, issue_valid_rows = str(form.get("csrf") or ""), bool(form.get("issue_valid_rows"))
+        upload = form.get("results")
+        name = upload.filename if isinstance(upload, UploadFile) else None
+        raw = await upload.read(MAX_UPLOAD_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    if not who.session.accepts(csrf):
+        return error_page(request, state, 403, "error.csrf")
+    if not name:
+        return _import_problem(request, state, who, 422, "import.no_file")
+    if len(raw) > MAX_UPLOAD_BYTES:
+        return _import_problem(request, state, who, 413, "import.too_large")
+    try:
+        report = await run_in_threadpool(parse_results, raw, name=name, today=state.now().date())
+    except ResultsFileError as error:
+        return _import_problem(request, state, who, 422, "import.unreadable", detail=str(error))
+    if not report.rows or (report.rejected and not issue_valid_rows):
+        problem = "import.no_valid_rows" if not report.rows else "import.nothing_issued"
+        return _import_problem(request, state, who, 422, problem, report=report)
+    job = jobs.start(state.settings, report, raw)
+    return RedirectResponse(f"/admin/imports/{job.id}", status_code=303)
+
+
+@router.get("/imports/{job_id}.json")
+def import_progress(request: Request, state: State, jobs: Jobs, job_id: str) -> Response:
+    """The job's state for admin.js; 401/403/404 as JSON, never a redirect."""
+    who = _admit(request, state, *ISSUER)
+    if isinstance(who, Response):
+        status = 401 if who.status_code == 303 else who.status_code
+        return JSONResponse({"code": "not_allowed"}, status_code=status)
+    job = jobs.get(job_id)
+    if job is None:
+        return JSONResponse({"code": "not_found"}, status_code=404)
+    return JSONResponse(_job_json(job, AdminWords(language_of(request))))
+
+
+@router.get("/imports/{job_id}", response_class=HTMLResponse)
+def import_job_page(request: Request, state: State, jobs: Jobs, job_id: str) -> Response:
+    who = _admit(request, state, *ISSUER)
+    if isinstance(who, Response):
+        return who
+    job = jobs.get(job_id)
+    if job is None:
+        return error_page(request, state, 404, "error.not_found")
+    return _page(
+        request,
+        state,
+        "admin_import_job.html",
+        who,
+        job=job,
+        admin_words_json=_json_for_page(AdminWords(language_of(request)).js_words()),
+    )
+
+
+# --- batches, revocations, audit ---------------------------------------------------------------
+
+
+@router.get("/batches", response_class=HTMLResponse)
+def batches_page(request: Request, state: State) -> Response:
+    who = _admit(request, state, *BATCH_READERS)
+    if isinstance(who, Response):
+        return who
+    with Session(state.engine) as session:
+        query = select(BatchRecord).order_by(col(BatchRecord.created_at).desc())
+        batches = list(session.exec(query.limit(BATCHES_SHOWN)).all())
+    return _page(request, state, "admin_batches.html", who, batches=batches)
+
+
+@router.get("/revocations", response_class=HTMLResponse)
+def revocations_page(request: Request, state: State) -> Response:
+    who = _admit(request, state, *REVOKER)
+    if isinstance(who, Response):
+        return who
+    outcome = request.query_params.get("outcome")
+    revoked = request.query_params.get("revoked", "0")
+    return _revocations(
+        request,
+        state,
+        who,
+        outcome=outcome if outcome in OUTCOMES else None,
+        revoked=int(revoked) if revoked.isdigit() else 0,
+    )
+
+
+@router.post("/revocations/{request_id}")
+def decide_revocation(
+    request: Request,
+    state: State,
+    request_id: str,
+    csrf: FormField = "",
+    decision: FormField = "",
+    note: FormField = "",
+) -> Response:
+    """Approve (then revoke on chain and shred at once) or refuse, with a note."""
+    who = _admit_form(request, state, csrf, *REVOKER)
+    if isinstance(who, Response):
+        return who
+    if decision not in ("approve", "refuse"):
+        return _revocations(request, state, who, 422, problem="rev.not_decided")
+    if not note.strip():
+        return _revocations(request, state, who, 422, problem="rev.note_missing", noted=request_id)
+    actor = f"token:{who.token.id}"
+    try:
+        decide(
+            state.engine,
+            request_id,
+            approve=decision == "approve",
+            actor=actor,
+            note=note,
+            now=state.now(),
+            audit=state.audit,
+        )
+    except RevocationError as error:
+        return _revocations(request, state, who, 422, problem="rev.not_decided", detail=str(error))
+    if decision == "refuse":
+        return RedirectResponse("/admin/revocations?outcome=refused", status_code=303)
+    try:
+        revoked = carry_out(compose.revocations(state.settings), actor=actor)
+    except (RegistryError, RevocationError) as error:
+        problem = "rev.not_carried_out"
+        return _revocations(request, state, who, 503, problem=problem, detail=str(error))
+    return RedirectResponse(
+        f"/admin/revocations?outcome=approved&revoked={revoked}", status_code=303
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, state: State) -> Response:
+    who = _admit(request, state, *AUDITOR)
+    if isinstance(who, Response):
+        return who
+    asked = request.query_params.get("page", "0")
+    page = int(asked) if asked.isdigit() else 0
+    rows = entries(state.engine, limit=AUDIT_PAGE, offset=page * AUDIT_PAGE, newest_first=True)
+    return _page(
+        request,
+        state,
+        "admin_audit.html",
+        who,
+        check=verify_chain(state.engine),
+        rows=rows,
+        page=page,
+        more=count(state.engine) > (page + 1) * AUDIT_PAGE,
+    )
+
+
+# --- the gate: session, token, role, CSRF ------------------------------------------------------
+
+
+def _admit(request: Request, state: State, *roles: AdminRole) -> SignedIn | Response:
+    """The signed-in token if it may open this page; else a redirect to sign in, or a 403."""
+    session = _signer(state).read_session(request.cookies.get(SESSION_COOKIE), now=state.now())
+    token = _live_token(state, session.token_id) if session else None
+    if session is None or token is None:
+        response = RedirectResponse("/admin/login", status_code=303)
+        if request.cookies.get(SESSION_COOKIE):
+            _clear_cookie(response, state, SESSION_COOKIE)
+        return response
+    who = SignedIn(token=token, session=session)
+    if roles and not who.may(roles):
+        return error_page(request, state, 403, "error.forbidden")
+    return who
+
+
+def _admit_form(
+    request: Request, state: State, csrf: str, *roles: AdminRole
+) -> SignedIn | Response:
+    """As `_admit`, and the form's CSRF field must be the session's."""
+    who = _admit(request, state, *roles)
+    if isinstance(who, SignedIn) and not who.session.accepts(csrf):
+        return error_page(request, state, 403, "error.csrf")
+    return who
+
+
+def _live_token(state: AppState, token_id: str) -> AdminTokenRecord | None:
+    """The token behind a session, re-read: gone or revoked means signed out."""
+    try:
+        token = get_token(state.engine, token_id)
+    except TokenError:
+        return None
+    return token if token.revoked_at is None else None
+
+
+def _signer(state: AppState) -> SessionSigner:
+    return SessionSigner(state.settings.session_secret.get_secret_value())
+
+
+def _set_cookie(
+    response: Response, state: AppState, name: str, value: str, lifetime: timedelta
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=int(lifetime.total_seconds()),
+        path=COOKIE_PATH,
+        secure=_https(state),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _clear_cookie(response: Response, state: AppState, name: str) -> None:
+    response.delete_cookie(
+        name, path=COOKIE_PATH, secure=_https(state), httponly=True, samesite="strict"
+    )
+
+
+def _https(state: AppState) -> bool:
+    return state.settings.public_base_url.startswith("https://")
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def _page(
+    request: Request,
+    state: AppState,
+    template: str,
+    who: SignedIn | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    return render(
+        request,
+        state,
+        template,
+        status_code,
+        a=AdminWords(language_of(request)),
+        who=who,
+        **context,
+    )
+
+
+def _login_page(
+    request: Request, state: AppState, *, status_code: int = 200, refused: bool = False
+) -> HTMLResponse:
+    signer = _signer(state)
+    nonce = signer.login_nonce()
+    response = _page(
+        request,
+        state,
+        "admin_login.html",
+        None,
+        status_code,
+        csrf=signer.login_field(nonce),
+        refused=refused,
+    )
+    _set_cookie(response, state, LOGIN_COOKIE, nonce, LOGIN_FORM_LIFETIME)
+    return response
+
+
+def _import_problem(
+    request: Request,
+    state: AppState,
+    who: SignedIn,
+    status_code: int,
+    problem: str,
+    *,
+    detail: str = "",
+    report: IntakeReport | None = None,
+) -> HTMLResponse:
+    return _page(
+        request,
+        state,
+        "admin_import.html",
+        who,
+        status_code,
+        problem=problem,
+        detail=detail,
+        report=report,
+    )
+
+
+def _revocations(
+    request: Request,
+    state: AppState,
+    who: SignedIn,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    pending = requests(state.engine, states=(RequestState.PENDING,))
+    return _page(
+        request, state, "admin_revocations.html", who, status_code, pending=pending, **context
+    )
+
+
+def _job_json(job: JobView, a: AdminWords) -> dict[str, Any]:
+    error = ""
+    if job.error_kind:
+        error = " ".join(filter(None, (a(f"job.error.{job.error_kind}"), job.error_detail)))
+    return {
+        "id": job.id,
+        "source": job.source_name,
+        "phase": job.phase,
+        "phase_label": a(f"job.phase.{job.phase}"),
+        "done": job.done,
+        "total": job.total,
+        "batch": job.batch,
+        "batches": job.batches,
+        "finished": job.finished,
+        "ok": job.ok,
+        "error": error,
+        "issued": job.issued,
+        "skipped": job.skipped,
+        "rejected": len(job.rejected),
+        "resumed": job.resumed,
+    }
+
+
+def _json_for_page(value: object) -> str:
+    """JSON for a <script type="application/json"> block (data, not script, so CSP allows it)."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
