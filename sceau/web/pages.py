@@ -77,15 +77,7 @@ def share_page(share_id: str, request: Request, state: State) -> HTMLResponse:
     if share is None or cert is None:
         return error_page(request, state, 404, "error.not_found")
     if cert.state == CertificateState.REVOKED:
-        return error_page(
-            request,
-            state,
-            410,
-            "error.revoked",
-            verdict="REVOKED",
-            revoked_at=cert.revoked_at,
-            reason=cert.revocation_reason,
-        )
+        return _revoked_page(request, state, cert)
     if share.ended_at is not None:
         return error_page(request, state, 410, "error.share_ended", verdict="INVALID")
     expires = (
@@ -105,16 +97,21 @@ def candidate_page(certificate_id: str, request: Request, state: State) -> HTMLR
     if cert is None:
         return error_page(request, state, 404, "error.not_found")
     if cert.state == CertificateState.REVOKED:
-        return error_page(
-            request,
-            state,
-            410,
-            "error.revoked",
-            verdict="REVOKED",
-            revoked_at=cert.revoked_at,
-            reason=cert.revocation_reason,
-        )
+        return _revoked_page(request, state, cert)
     return render(request, state, "candidate.html", certificate_id=certificate_id)
+
+
+def _revoked_page(request: Request, state: State, cert: CertificateRecord) -> HTMLResponse:
+    """The tombstone, as a page: revoked, when, and the reason category."""
+    return error_page(
+        request,
+        state,
+        410,
+        "error.revoked",
+        verdict="REVOKED",
+        revoked_at=cert.revoked_at,
+        reason=cert.revocation_reason,
+    )
 
 
 def _is_id(value: str) -> bool:
