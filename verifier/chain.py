@@ -54,7 +54,18 @@ class ChainCache:
         self._max_roots = max_roots
         self._nodes: dict[tuple[str, int, str], float] = {}
         self._anchors: dict[tuple[int, str, bytes], tuple[AnchorRecord, bool | None]] = {}
+        self._clients: dict[tuple[str, float], Web3] = {}
         self._lock = threading.Lock()
+
+    def web3(self, rpc_url: str, timeout: float) -> Web3:
+        """One client per node, kept: its connection and chain id are reused."""
+        with self._lock:
+            client = self._clients.get((rpc_url, timeout))
+            if client is None:
+                client = self._clients[(rpc_url, timeout)] = make_web3(
+                    rpc_url, http_timeout=timeout
+                )
+            return client
 
     def node_checked(self, key: tuple[str, int, str]) -> bool:
         with self._lock:
@@ -87,7 +98,7 @@ def read_chain(
     cache: ChainCache | None = None,
 ) -> ChainReading | ChainFailure:
     """Ask the node at `rpc_url` about `receipt`: chain id, registry code, anchoring, revocation."""
-    web3 = make_web3(rpc_url, http_timeout=timeout)
+    web3 = cache.web3(rpc_url, timeout) if cache else make_web3(rpc_url, http_timeout=timeout)
     node_key = (rpc_url, receipt.chain_id, receipt.contract.lower())
     if cache is None or not cache.node_checked(node_key):
         problem = _check_node(web3, receipt)

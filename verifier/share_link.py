@@ -84,6 +84,7 @@ def verify_share(
         profile=context.profile,
         now=now,
         timeout=context.timeout,
+        cache=context.cache,
     )
     checks: tuple[CheckResult, ...] = (
         share_checks.share_open(opened.share.expires_at if opened.share else None),
