@@ -19,9 +19,9 @@ from issuer.recovery import recover_link
 from offchain_store.crypto import load_recovery_private_key
 from sceau import compose
 from sceau.admin_commands import admin_app, audit_app
-from sceau.keys_commands import keys_app
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
+from sceau.keys_commands import keys_app
 from sceau.revocation_commands import purge_command, revocations_app, revoke
 from sceau.settings import Settings, load_settings
 from sceau.verify_command import verify
