@@ -25,10 +25,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from issuer.errors import SigningError
+from issuer.trust_services import TrustServices, trust_services
 
 CERTIFICATE_ID_INFO_KEY = "/SceauCertificateId"
 SIGNATURE_FIELD_NAME = "SceauSignature"
@@ -40,7 +40,11 @@ CMS_OVERHEAD_BYTES = 2048
 
 
 class SignatureLevel(StrEnum):
-    """PAdES baseline levels (ETSI EN 319 142-1); only B-B is implemented so far."""
+    """PAdES baseline levels (ETSI EN 319 142-1).
+
+    B-T adds a signature timestamp, B-LT the chain's OCSP responses and CRLs in the document
+    security store, B-LTA a document timestamp over all of it.
+    """
 
     B_B = "B-B"
     B_T = "B-T"
@@ -63,7 +67,10 @@ class SigningIdentity(BaseModel):
     passphrase: SecretStr | None = None
     reason: str = Field(default="Certificat délivré / Certificate issued", max_length=200)
     location: str | None = Field(default=None, max_length=200)
-    level: SignatureLevel = SignatureLevel.B_B
+    # None: B-LTA when a time-stamping authority is set, else B-B.
+    level: SignatureLevel | None = None
+    tsa_url: str | None = Field(default=None, pattern=r"^https?://")
+    tsa_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> Self:
@@ -72,6 +79,19 @@ class SigningIdentity(BaseModel):
         if partial_pem or pem == (self.pkcs12_file is not None):
             raise ValueError("give either key_file and cert_file, or pkcs12_file")
         return self
+
+    @model_validator(mode="after")
+    def _timestamps_need_a_tsa(self) -> Self:
+        if self.effective_level is not SignatureLevel.B_B and self.tsa_url is None:
+            raise ValueError(f"PAdES {self.effective_level} needs a time-stamping authority URL")
+        return self
+
+    @property
+    def effective_level(self) -> SignatureLevel:
+        """The level signatures are made at: the configured one, else B-LTA with a TSA."""
+        if self.level is not None:
+            return self.level
+        return SignatureLevel.B_B if self.tsa_url is None else SignatureLevel.B_LTA
 
 
 class CertificateSigner:
@@ -86,53 +106,65 @@ class CertificateSigner:
         reason: str,
         location: str | None,
         level: SignatureLevel = SignatureLevel.B_B,
-        timestamper: TimeStamper | None = None,
+        services: TrustServices | None = None,
     ) -> None:
         self._not_after = not_after
         if signer.signing_cert is None:
             raise SigningError("the signing key has no certificate")
+        if level is not SignatureLevel.B_B and services is None:
+            raise SigningError(f"PAdES {level} needs a time-stamping authority (tsa_url)")
         self.certificate_der: bytes = signer.signing_cert.dump()
+        self.level = level
+        self._signer = signer
         self._reserved_bytes = reserved_bytes  # None: pyHanko estimates with a dry-run signature
-        self._pdf_signer = signers.PdfSigner(
-            _signature_metadata(reason=reason, location=location, level=level),
-            signer=signer,
-            timestamper=_timestamper_for(level, timestamper),
-            new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD_NAME),
-        )
+        self._reason, self._location = reason, location
+        self._services = services if level is not SignatureLevel.B_B else None
+        # One TSA client for the signer's life: it caches the size estimate of a timestamp token.
+        self._timestamper = self._services.timestamper() if self._services else None
+        self._fixed_signer = None if _fetches_revocation(level) else self._pdf_signer()
 
     def sign(self, pdf: bytes) -> bytes:
-        """Return ``pdf`` with an invisible PAdES signature appended; these bytes are final."""
+        """Return ``pdf`` signed at the configured PAdES level; these bytes are final.
+
+        Raises SigningServiceUnavailable when the TSA or a revocation service does not answer.
+        """
         if datetime.now(UTC) >= self._not_after:
             raise SigningError(f"the signing certificate expired on {self._not_after:%Y-%m-%d}")
+        pdf_signer = self._fixed_signer or self._pdf_signer()
         try:
             writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
             output = BytesIO()
-            self._pdf_signer.sign_pdf(writer, output=output, bytes_reserved=self._reserved_bytes)
-        except (PdfError, ValueError) as error:
+            pdf_signer.sign_pdf(writer, output=output, bytes_reserved=self._reserved_bytes)
+        except (PdfError, ValueError, OSError) as error:
+            explained = self._services.explain(error) if self._services else None
+            if explained is not None:
+                raise explained from error
             raise SigningError(f"the PDF could not be signed: {error}") from error
         return output.getvalue()
 
+    def _pdf_signer(self) -> signers.PdfSigner:
+        # B-LT and up: a fresh validation context per document, so revocation data is current.
+        context = self._services.fetching_context() if self._services else None
+        metadata = signers.PdfSignatureMetadata(
+            field_name=SIGNATURE_FIELD_NAME,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason=self._reason,
+            location=self._location,
+            embed_validation_info=_fetches_revocation(self.level),
+            validation_context=context if _fetches_revocation(self.level) else None,
+            use_pades_lta=self.level is SignatureLevel.B_LTA,
+        )
+        return signers.PdfSigner(
+            metadata,
+            signer=self._signer,
+            timestamper=self._timestamper,
+            new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD_NAME),
+        )
 
-def _signature_metadata(
-    *, reason: str, location: str | None, level: SignatureLevel
-) -> signers.PdfSignatureMetadata:
-    # B-LT would add embed_validation_info=True plus a ValidationContext; B-LTA use_pades_lta.
-    if level is not SignatureLevel.B_B:
-        raise SigningError(f"PAdES {level} is not implemented yet; use {SignatureLevel.B_B}")
-    return signers.PdfSignatureMetadata(
-        field_name=SIGNATURE_FIELD_NAME,
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason,
-        location=location,
-    )
 
-
-def _timestamper_for(level: SignatureLevel, timestamper: TimeStamper | None) -> TimeStamper | None:
-    # B-B carries no timestamp at all; a timestamper is the hook for B-T and above.
-    if level is SignatureLevel.B_B and timestamper is not None:
-        raise SigningError("a timestamp authority was given but the signature level is B-B")
-    return timestamper
+def _fetches_revocation(level: SignatureLevel) -> bool:
+    return level in (SignatureLevel.B_LT, SignatureLevel.B_LTA)
 
 
 def load_signer(identity: SigningIdentity) -> CertificateSigner:
@@ -151,13 +183,27 @@ def _load_signer_cached(identity: SigningIdentity) -> CertificateSigner:
         signing_key=translate_pyca_cryptography_key_to_asn1(key),
         cert_registry=store,
     )
+    level = identity.effective_level
     return CertificateSigner(
         signer=simple_signer,
         not_after=cert.not_valid_after_utc,
-        reserved_bytes=_reserved_bytes(identity.level, [cert, *chain]),
+        reserved_bytes=_reserved_bytes(level, [cert, *chain]),
         reason=identity.reason,
         location=identity.location,
-        level=identity.level,
+        level=level,
+        services=_services(identity, level, [cert, *chain]),
+    )
+
+
+def _services(
+    identity: SigningIdentity, level: SignatureLevel, certs: list[x509.Certificate]
+) -> TrustServices | None:
+    if level is SignatureLevel.B_B:
+        return None  # a configured TSA goes unused: B-B carries no timestamp
+    if identity.tsa_url is None:
+        raise SigningError(f"PAdES {level} needs a time-stamping authority (tsa_url)")
+    return trust_services(
+        identity.tsa_url, timeout_seconds=identity.tsa_timeout_seconds, chain=certs
     )
 
 

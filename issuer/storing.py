@@ -1,11 +1,16 @@
-"""Render, sign (in a process pool: signing is the bottleneck), encrypt and store certificates."""
+"""Render, sign (in a process pool: signing is the bottleneck), encrypt and store certificates.
+
+When the time-stamping authority or a revocation service is down, the batch waits and retries
+with growing delays; past the budget it stops, resumable, rather than store a weaker PDF.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import multiprocessing
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import UTC, datetime
 
@@ -16,6 +21,7 @@ from issuer.content import CertificateContent, IssuerBranding
 from issuer.pipeline import Issuance, staged_json
 from issuer.render import render_certificate
 from issuer.signing import SigningIdentity, load_signer
+from issuer.trust_services import SigningServiceUnavailable
 from offchain_store.crypto import (
     encrypt_document,
     new_data_key,
@@ -25,27 +31,84 @@ from offchain_store.crypto import (
 )
 from offchain_store.records import CertificateRecord, CertificateState, KeyWrapRecord, WrapKind
 
+# How long a batch waits, in all, for a time-stamping authority or OCSP/CRL server to come back.
+SIGNING_RETRY_SECONDS = 900.0
+FIRST_RETRY_DELAY_SECONDS = 2.0
+LONGEST_RETRY_DELAY_SECONDS = 60.0
+
 _worker_branding: IssuerBranding | None = None
 _worker_identity: SigningIdentity | None = None
 
 
-def sign_and_store_batch(issuance: Issuance, batch_id: str) -> int:
-    """Sign and store every certificate of the batch still waiting; returns how many."""
+def sign_and_store_batch(
+    issuance: Issuance,
+    batch_id: str,
+    *,
+    retry_seconds: float = SIGNING_RETRY_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Sign and store every certificate of the batch still waiting; returns how many.
+
+    Raises SigningServiceUnavailable if a signing service stays down longer than
+    `retry_seconds`; what was stored stays stored and `resume` finishes the batch.
+    """
+    delays = retry_delays(retry_seconds)
+    stored, started = 0, False
+    while pending := _pending(issuance, batch_id):
+        if not started:
+            issuance.progress.start("sign", len(pending))
+            started = True
+        try:
+            for cert_id, pdf in _signed_pdfs(issuance, pending):
+                issuance.fault("after_sign")
+                store_signed_pdf(issuance, cert_id, pdf)
+                issuance.fault("after_store")
+                issuance.progress.advance("sign")
+                stored += 1
+        except SigningServiceUnavailable as error:
+            _wait_for_service(issuance, error, next(delays, None), retry_seconds, sleep)
+    return stored
+
+
+def _pending(issuance: Issuance, batch_id: str) -> list[tuple[str, str]]:
     with Session(issuance.engine) as session:
         query = select(CertificateRecord).where(
             CertificateRecord.batch_id == batch_id,
             CertificateRecord.state == CertificateState.IMPORTED,
         )
-        pending = [(c.id, staged_json(issuance, c)) for c in session.exec(query).all()]
-    if not pending:
-        return 0
-    issuance.progress.start("sign", len(pending))
-    for cert_id, pdf in _signed_pdfs(issuance, pending):
-        issuance.fault("after_sign")
-        store_signed_pdf(issuance, cert_id, pdf)
-        issuance.fault("after_store")
-        issuance.progress.advance("sign")
-    return len(pending)
+        return [(c.id, staged_json(issuance, c)) for c in session.exec(query).all()]
+
+
+def _wait_for_service(
+    issuance: Issuance,
+    error: SigningServiceUnavailable,
+    delay: float | None,
+    budget: float,
+    sleep: Callable[[float], None],
+) -> None:
+    """Say what the batch waits for, and wait; past the budget, give up (resumable)."""
+    if delay is None:
+        raise SigningServiceUnavailable(
+            f"{error}; still down after {budget:.0f} s of retries. Nothing weaker was signed: "
+            "run `sceau resume` once the service is back"
+        ) from error
+    issuance.progress.start(f"waiting: {error}; retrying in {delay:.0f} s", 0)
+    sleep(delay)
+
+
+def retry_delays(
+    total: float,
+    *,
+    first: float = FIRST_RETRY_DELAY_SECONDS,
+    longest: float = LONGEST_RETRY_DELAY_SECONDS,
+) -> Iterator[float]:
+    """Exponential backoff: first, 2 × first, ... capped at `longest`, adding up to `total`."""
+    waited, delay = 0.0, first
+    while waited < total:
+        step = min(delay, longest, total - waited)
+        yield step
+        waited += step
+        delay *= 2
 
 
 def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
@@ -70,14 +133,19 @@ def _bounded_map(
     """Keep at most `window` PDFs in flight so memory stays flat on large batches."""
     todo = iter(pending)
     running: set[Future[tuple[str, bytes]]] = set()
-    for cert_id, content in todo:
-        running.add(pool.submit(render_and_sign, cert_id, content))
-        if len(running) >= window:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-    for future in running:
-        yield future.result()
+    try:
+        for cert_id, content in todo:
+            running.add(pool.submit(render_and_sign, cert_id, content))
+            if len(running) >= window:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        for future in list(running):
+            running.discard(future)
+            yield future.result()
+    finally:
+        for future in running:  # a failure (e.g. the TSA is down): do not sign the rest in vain
+            future.cancel()
 
 
 def _init_worker(identity: SigningIdentity, branding: IssuerBranding) -> None:

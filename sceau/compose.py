@@ -21,7 +21,7 @@ from issuer.keys import certificate_pem, issuer_profile, register_keys_in_use
 from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
 from issuer.recovery import Recovery
 from issuer.revocation import AuditHook, Revocations
-from issuer.signing import SigningIdentity, load_signer
+from issuer.signing import SignatureLevel, SigningIdentity, load_signer
 from offchain_store.audit import append as append_audit
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
@@ -62,14 +62,25 @@ def mailer(settings: Settings) -> Mailer:
 
 
 def signing_identity(settings: Settings) -> SigningIdentity:
+    """The signing key and the PAdES level (B-LTA when a time-stamping authority is set)."""
     signing = settings.signing
+    level = SignatureLevel(signing.level) if signing.level else None
     if signing.pkcs12 is not None:
-        return SigningIdentity(pkcs12_file=signing.pkcs12, passphrase=signing.passphrase)
+        return SigningIdentity(
+            pkcs12_file=signing.pkcs12,
+            passphrase=signing.passphrase,
+            level=level,
+            tsa_url=signing.tsa_url,
+            tsa_timeout_seconds=signing.tsa_timeout_seconds,
+        )
     return SigningIdentity(
         key_file=signing.key,
         cert_file=signing.certificate,
         chain_files=tuple(signing.chain),
         passphrase=signing.passphrase,
+        level=level,
+        tsa_url=signing.tsa_url,
+        tsa_timeout_seconds=signing.tsa_timeout_seconds,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from contracts.localchain import fund_account, start_chain, stop_chain
 from issuer.dev_pki import DevPki, create_dev_pki
 from offchain_store.crypto import create_recovery_keypair
 from sceau.settings import Settings, load_settings
+from tests.pki.certomancer_pki import certomancer_pki  # noqa: F401  (a session fixture)
+from tests.ports import free_port
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,6 @@ class AnvilChain:
             poll_interval=0.05,
             confirmation_timeout=30.0,
         )
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -148,9 +148,9 @@ def test_garbage_pdf_is_a_signing_error(dev_pki: DevPki) -> None:
         load_signer(dev_pki.identity).sign(b"this is not a PDF")
 
 
-def test_levels_above_b_b_are_not_implemented_yet(dev_pki: DevPki) -> None:
+def test_a_timestamped_level_without_a_tsa_is_refused(dev_pki: DevPki) -> None:
     identity = dev_pki.identity.model_copy(update={"level": SignatureLevel.B_T})
-    with pytest.raises(SigningError, match="not implemented"):
+    with pytest.raises(SigningError, match="needs a time-stamping authority"):
         load_signer(identity)
 
 

@@ -1,7 +1,9 @@
 """Signature: the PAdES signature is intact, covers the whole file and chains to a trusted root.
 
-The signing certificate is judged as of a given moment (the anchoring time), so a certificate
-whose signing certificate expired or was rotated later stays valid.
+The signing certificate is judged as of the earlier of the anchoring time and the signature
+timestamp, with the revocation data the PDF carries in its DSS (PAdES B-LT and up) and nothing
+fetched: a certificate whose signing certificate expired or was rotated later stays valid, one
+signed after its signing certificate was revoked does not.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from io import BytesIO
 from asn1crypto import x509 as asn1_x509
 from pydantic import JsonValue
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -26,11 +31,13 @@ from verifier.report import CheckName, CheckResult, CheckStatus
 
 _log = logging.getLogger(__name__)
 
+TIMESTAMP_SOURCE = "signature_timestamp"
+
 
 def embedded_signer_certificate(pdf: bytes) -> bytes | None:
     """DER of the certificate that made the PDF's only signature, or None if there is none."""
     try:
-        signatures = _signatures(pdf)
+        signatures = _signatures(PdfFileReader(BytesIO(pdf), strict=False))
     except Exception:  # any file may be dropped here: unreadable simply means "no signer"
         return None
     if len(signatures) != 1:
@@ -42,13 +49,15 @@ def embedded_signer_certificate(pdf: bytes) -> bytes | None:
 def check_signature(
     pdf: bytes, *, trust_roots: Sequence[bytes], moment: datetime, moment_source: str
 ) -> CheckResult:
-    """Validate the PDF's single PAdES signature against `trust_roots` (DER) as of `moment`."""
-    when: dict[str, JsonValue] = {
-        "judged_at": moment.isoformat(),
-        "judged_at_source": moment_source,
-    }
+    """Validate the PDF's single PAdES signature against `trust_roots` (DER).
+
+    `moment` is the anchoring time; the signing certificate is judged as of it, or as of the
+    signature timestamp when that is earlier, with the revocation data the PDF carries.
+    """
+    when = _when(moment, moment_source, None)
     try:
-        signatures = _signatures(pdf)
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        signatures = _signatures(reader)
     except Exception as exc:  # a PDF pyHanko cannot parse is a bad certificate, not a crash
         return _result(CheckStatus.INVALID, "pdf_unreadable", error=str(exc), **when)
     if not signatures:
@@ -58,25 +67,75 @@ def check_signature(
     if not trust_roots:
         return _result(CheckStatus.SKIPPED, "no_trust_roots", **when)
     try:
-        status = _validate(signatures[0], trust_roots, moment)
+        stamped_at = signature_timestamp_time(signatures[0])
+        when = _when(moment, moment_source, stamped_at)
+        judged_at = datetime.fromisoformat(str(when["judged_at"]))
+        context = _validation_context(reader, trust_roots, judged_at)
+        status = _validate(signatures[0], context)
     except RuntimeError as exc:  # our own failure to run the check: cannot decide
         return _result(CheckStatus.ERROR, "signature_unchecked", error=str(exc), **when)
     except Exception as exc:  # malformed CMS or certificates: the signature does not hold
         return _result(CheckStatus.INVALID, "signature_broken", error=str(exc), **when)
-    return _judge(status, when)
+    return _judge(status, when, pades_level(reader, signatures[0]))
 
 
-def _signatures(pdf: bytes) -> list[EmbeddedPdfSignature]:
-    reader = PdfFileReader(BytesIO(pdf), strict=False)
-    return list(reader.embedded_signatures)
+def _signatures(reader: PdfFileReader) -> list[EmbeddedPdfSignature]:
+    # Document timestamps (B-LTA) are not signatures of the certificate: only /Sig counts.
+    return list(reader.embedded_regular_signatures)
 
 
-def _validate(
-    signature: EmbeddedPdfSignature, trust_roots: Sequence[bytes], moment: datetime
-) -> PdfSignatureStatus:
-    roots = [asn1_x509.Certificate.load(der) for der in trust_roots]
-    # No fetching: the verifier asks nothing but the chain. Dev certificates carry no CRL/OCSP.
-    context = ValidationContext(trust_roots=roots, moment=moment, allow_fetching=False)
+def _when(moment: datetime, source: str, stamped_at: datetime | None) -> dict[str, JsonValue]:
+    """Which time the certificate is judged at, and why: the earlier of anchoring and timestamp."""
+    when: dict[str, JsonValue] = {"anchoring_time": moment.isoformat()}
+    if stamped_at is not None:
+        when["signature_timestamp"] = stamped_at.isoformat()
+    if stamped_at is not None and stamped_at < moment:
+        return {**when, "judged_at": stamped_at.isoformat(), "judged_at_source": TIMESTAMP_SOURCE}
+    return {**when, "judged_at": moment.isoformat(), "judged_at_source": source}
+
+
+def signature_timestamp_time(signature: EmbeddedPdfSignature) -> datetime | None:
+    """The time in the signature's RFC 3161 timestamp token (validated later), or None."""
+    unsigned = signature.signer_info["unsigned_attrs"]
+    if not unsigned.native:
+        return None
+    for attribute in unsigned:
+        if attribute["type"].native == "signature_time_stamp_token":
+            token = attribute["values"][0]["content"]
+            gen_time: datetime = token["encap_content_info"]["content"].parsed["gen_time"].native
+            return gen_time
+    return None
+
+
+def pades_level(reader: PdfFileReader, signature: EmbeddedPdfSignature) -> str:
+    """The PAdES baseline level the file's structure shows (not a judgement of its validity)."""
+    if signature_timestamp_time(signature) is None:
+        return "B-B"
+    if "/DSS" not in reader.root:
+        return "B-T"
+    return "B-LTA" if reader.embedded_timestamp_signatures else "B-LT"
+
+
+def _validation_context(
+    reader: PdfFileReader, trust_roots: Sequence[bytes], moment: datetime
+) -> ValidationContext:
+    """Trust only the roots and what the PDF carries (its DSS): no fetching, ever."""
+    settings: dict[str, object] = {
+        "trust_roots": [asn1_x509.Certificate.load(der) for der in trust_roots],
+        "moment": moment,
+        "allow_fetching": False,
+        # A certificate that names an OCSP responder or a CRL needs that data in the PDF.
+        "revocation_mode": "hard-fail",
+        "crls": [],
+        "ocsps": [],
+    }
+    try:
+        return DocumentSecurityStore.read_dss(reader).as_validation_context(settings)
+    except NoDSSFoundError:
+        return ValidationContext(**settings)  # type: ignore[arg-type]
+
+
+def _validate(signature: EmbeddedPdfSignature, context: ValidationContext) -> PdfSignatureStatus:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -86,22 +145,37 @@ def _validate(
         return pool.submit(validate_pdf_signature, signature, context).result()
 
 
-def _judge(status: PdfSignatureStatus, when: dict[str, JsonValue]) -> CheckResult:
+def _judge(status: PdfSignatureStatus, when: dict[str, JsonValue], level: str) -> CheckResult:
     signer = status.signing_cert
     facts: dict[str, JsonValue] = {
         **when,
         "signer_subject": signer.subject.human_friendly,
         "signer_sha256": hashlib.sha256(signer.dump()).hexdigest(),
         "coverage": status.coverage.name.lower() if status.coverage else "unclear",
+        "pades_level": level,
     }
     if not (status.intact and status.valid):
         return _result(CheckStatus.INVALID, "signature_broken", **facts)
-    if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
+    if not _covers_everything_signed(status):
         return _result(CheckStatus.INVALID, "signature_partial", **facts)
+    if status.revoked:
+        return _result(CheckStatus.INVALID, "signing_certificate_revoked", **facts)
     if not status.trusted or not status.bottom_line:
-        _log.debug("signature not trusted: %s", status.trust_problem_indic)
+        problem = status.trust_problem_indic
+        facts["trust_problem"] = str(problem.standard_name) if problem is not None else None
+        _log.debug("signature not trusted: %s", problem)
         return _result(CheckStatus.INVALID, "signature_untrusted", **facts)
     return _result(CheckStatus.VALID, "signature_valid", **facts)
+
+
+def _covers_everything_signed(status: PdfSignatureStatus) -> bool:
+    """The whole file, or the whole revision followed only by revocation data and timestamps."""
+    if status.coverage is SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    return (
+        status.coverage is SignatureCoverageLevel.ENTIRE_REVISION
+        and status.modification_level is ModificationLevel.LTA_UPDATES
+    )
 
 
 def _result(status: CheckStatus, code: str, **details: JsonValue) -> CheckResult:
