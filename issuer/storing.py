@@ -118,6 +118,8 @@ def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator
             yield render_and_sign(cert_id, content)
         return
     context = multiprocessing.get_context("forkserver")
+    # The fork server imports the signing code once; workers fork from it ready to sign.
+    context.set_forkserver_preload(["issuer.storing"])
     with ProcessPoolExecutor(
         max_workers=issuance.workers,
         mp_context=context,

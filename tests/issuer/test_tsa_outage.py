@@ -32,6 +32,12 @@ HEADER = (
 BATCH_SIZE = 4
 
 
+def batch_size(workers: int) -> int:
+    """Enough certificates that some are sent to sign after the TSA stops: a pool keeps up to
+    4 × workers in flight, and those may all be signed before the first one is stored."""
+    return BATCH_SIZE if workers == 1 else 4 * workers + BATCH_SIZE
+
+
 class RecordedProgress:
     """Keeps every phase the batch announces, as the CLI would show them."""
 
@@ -72,7 +78,7 @@ def issuance_with_tsa(
     rows = "".join(
         f"R-OUT-{n},Camille Durand,1990-05-01,C{n},c{n}@example.org,DCL,Anglais,B2,B1,"
         "2026-10-14,Lyon\n"
-        for n in range(BATCH_SIZE)
+        for n in range(batch_size(workers))
     )
     report = parse_results((HEADER + rows).encode(), name="outage.csv", today=date(2026, 11, 22))
     outcome = stage_results(issuance, report, (HEADER + rows).encode())
@@ -144,13 +150,13 @@ def test_batch_waits_for_the_tsa_and_finishes_when_it_is_back(
         issuance, batch_id, retry_seconds=60, sleep=restart_tsa_after_two_waits
     )
 
-    assert count == BATCH_SIZE
+    assert count == batch_size(workers)
     assert len(waits) == 2
     waiting = [p for p in progress.phases if p.startswith("waiting")]
     assert len(waiting) == 2
     assert f"time-stamping authority at 127.0.0.1:{tsa.port}" in waiting[0]
     pdfs = stored_pdfs(issuance, batch_id)
-    assert len(pdfs) == BATCH_SIZE
+    assert len(pdfs) == batch_size(workers)
     assert all(is_b_lta(pdf) for pdf in pdfs)
 
 
