@@ -78,8 +78,11 @@ def live_sceau(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module: Playwright's sync API runs an event loop in this thread,
+    and pyHanko (which calls asyncio.run) cannot work beside it, so it must not outlive the
+    browser tests."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/install installs it as root)")
     from playwright.sync_api import sync_playwright
