@@ -7,9 +7,8 @@ judged as of its anchoring time, not as of today.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -18,10 +17,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
+
+from contracts.documents import canonical_json, parse_document
 
 PROFILE_FORMAT = "sceau-issuer-profile/1"
 PROFILE_PATH = "/.well-known/sceau-issuer.json"
@@ -118,22 +118,12 @@ class IssuerProfile(BaseModel):
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> IssuerProfile:
-        """Parse and check a profile; raises InvalidProfile with the reason."""
-        try:
-            doc: Any = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidProfile(f"issuer profile is not JSON: {exc}") from None
-        try:
-            return cls.model_validate(doc)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "profile"
-            raise InvalidProfile(f"invalid issuer profile: {where}: {first['msg']}") from None
+        """Parse and check a issuer profile; raises InvalidProfile with the reason."""
+        return parse_document(cls, raw, error=InvalidProfile, what="issuer profile")
 
     def to_json(self) -> bytes:
         """Canonical JSON (sorted keys, two-space indent, trailing newline)."""
-        doc = self.model_dump(mode="json")
-        return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        return canonical_json(self)
 
 
 def _load_pem(pem: str) -> x509.Certificate:

@@ -6,12 +6,12 @@ leaf is the hash of its id, salt and PDF hash, and its proof leads from that lea
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contracts.documents import canonical_json, parse_document
 from contracts.merkle import leaf_hash, process_proof
 
 RECEIPT_FORMAT = "sceau-receipt/1"
@@ -75,18 +75,8 @@ class Receipt(BaseModel):
     @classmethod
     def from_json(cls, raw: bytes | str) -> Receipt:
         """Parse and check a receipt; raises InvalidReceipt with the reason."""
-        try:
-            doc: Any = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidReceipt(f"receipt is not JSON: {exc}") from None
-        try:
-            return cls.model_validate(doc)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "receipt"
-            raise InvalidReceipt(f"invalid receipt: {where}: {first['msg']}") from None
+        return parse_document(cls, raw, error=InvalidReceipt, what="receipt")
 
     def to_json(self) -> bytes:
         """Canonical JSON (sorted keys, two-space indent, trailing newline)."""
-        doc = self.model_dump(mode="json")
-        return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        return canonical_json(self)

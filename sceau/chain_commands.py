@@ -7,7 +7,13 @@ from urllib.parse import urlparse
 import typer
 
 from contracts.keystore import create_keystore, keystore_address
-from contracts.localchain import chain_status, ensure_deployed, start_chain, stop_chain
+from contracts.localchain import (
+    LocalDeployment,
+    chain_status,
+    ensure_deployed,
+    start_chain,
+    stop_chain,
+)
 from issuer.dev_pki import create_dev_pki
 from offchain_store.crypto import create_recovery_keypair
 from sceau.console import console, out
@@ -26,11 +32,7 @@ def _settings(ctx: typer.Context) -> Settings:
 def chain_start(ctx: typer.Context) -> None:
     """Start the local chain (state kept on disk) and deploy the registry once."""
     settings = _settings(ctx)
-    start_local_chain(settings)
-    address = _ensure_issuer_key(settings)
-    deployment = ensure_deployed(
-        settings.chain.local_data_dir, rpc_url=settings.chain.rpc_url, issuer_address=address
-    )
+    deployment, _ = _start_and_deploy(settings)
     out.print(
         f"Registry {deployment.contract_address} on chain {deployment.chain_id} "
         f"({settings.chain.rpc_url}); state in {settings.chain.local_data_dir}"
@@ -72,15 +74,21 @@ def ensure_dev_environment(settings: Settings) -> None:
         raise ConfigurationError("`sceau init` and `sceau demo` are for development only")
     _ensure_pki(settings)
     _ensure_recovery_key(settings)
+    deployment, address = _start_and_deploy(settings)
+    console.print(
+        f"Local chain {settings.chain.rpc_url} (id {deployment.chain_id}), registry "
+        f"{deployment.contract_address}, issuer address {address}"
+    )
+
+
+def _start_and_deploy(settings: Settings) -> tuple[LocalDeployment, str]:
+    """The local chain running, the issuer key made, the registry deployed (each once)."""
     start_local_chain(settings)
     address = _ensure_issuer_key(settings)
     deployment = ensure_deployed(
         settings.chain.local_data_dir, rpc_url=settings.chain.rpc_url, issuer_address=address
     )
-    console.print(
-        f"Local chain {settings.chain.rpc_url} (id {deployment.chain_id}), registry "
-        f"{deployment.contract_address}, issuer address {address}"
-    )
+    return deployment, address
 
 
 def _ensure_pki(settings: Settings) -> None:
