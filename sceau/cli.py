@@ -24,6 +24,7 @@ from sceau.console import RichProgress, console, exit_code_for, out
 from sceau.keys_commands import keys_app
 from sceau.revocation_commands import purge_command, revocations_app, revoke
 from sceau.settings import Settings, load_settings
+from sceau.trust_commands import trust_app
 from sceau.verify_command import verify
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ app.command("purge")(purge_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(trust_app, name="trust")
 
 ConfigOption = Annotated[
     Path | None,

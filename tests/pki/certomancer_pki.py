@@ -1,64 +1,42 @@
-"""A real test PKI over HTTP: certomancer's animator on 127.0.0.1, started once per session.
+"""The real test PKI over HTTP (see `issuer.dev_trust_services`), started once per session
+on a free port, and what tests need around it: signing identities, revocation data.
 
-Architecture "sceau-test" (every key ECDSA P-256, generated at start, so nothing secret is
-committed):
-
-- ``root`` (self-signed) publishes a CRL of the certificates it issues;
-- ``interm`` (issued by root) publishes a CRL and runs an OCSP responder (``interm-ocsp``);
-- ``signer`` (issued by interm): the issuer's PAdES signing certificate, CRL + OCSP pointers;
-- ``signer-revoked`` (issued by interm): revoked (key compromise) one hour before start;
-- ``tsa`` (issued by root): an RFC 3161 time-stamping authority.
-
-Certomancer writes absolute URLs (CRL distribution points, OCSP in AIA) into the certificates,
-so the YAML is generated at run time with the chosen port.
+``PkiServer`` and ``PkiFiles`` are re-exported so tests keep importing them from here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
 import pytest
-import yaml
-from certomancer.integrations.animator import Animator, AnimatorArchStore
-from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig, PKIArchitecture
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from certomancer.registry import CertLabel, PKIArchitecture
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import RevokedError
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from issuer.dev_trust_services import (
+    REVOKED_BEFORE_START,
+    PkiFiles,
+    PkiServer,
+    build_pki,
+    local_base_url,
+    ocsp_url,
+    tsa_url,
+    write_files,
+)
 from issuer.signing import SignatureLevel, SigningIdentity
 from tests.ports import free_port
 
-ARCH = "sceau-test"
-KEY_LABELS = ("root", "interm", "interm-ocsp", "signer", "signer-revoked", "tsa")
-# Fixed so tests can tell the revocation time from the signing time.
-REVOKED_BEFORE_START = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class PkiFiles:
-    """PEM files of the test PKI, as a Sceau configuration points at them."""
-
-    root_cert: Path
-    interm_cert: Path
-    signer_key: Path
-    signer_cert: Path
-    revoked_signer_key: Path
-    revoked_signer_cert: Path
-    tsa_cert: Path
+__all__ = ["PkiFiles", "PkiServer", "ServedPki", "certomancer_pki", "with_revocation_data"]
 
 
 @dataclass(frozen=True)
@@ -94,194 +72,10 @@ class ServedPki:
         return SigningIdentity.model_validate(values)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass  # one line per OCSP or TSA request would drown the test output
-
-
-class PkiServer:
-    """Certomancer's animator for one architecture, served on 127.0.0.1 in a thread."""
-
-    def __init__(self, arch: PKIArchitecture, port: int) -> None:
-        self._app = Animator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False)
-        self.port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        server = make_server(
-            "127.0.0.1", self.port, self._app, threaded=True, request_handler=_QuietHandler
-        )
-        thread = threading.Thread(target=server.serve_forever, name="certomancer", daemon=True)
-        thread.start()
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        if self._server is None or self._thread is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-
-def build_pki(directory: Path, base_url: str, *, now: datetime | None = None) -> PKIArchitecture:
-    """Generate the keys and the certomancer configuration in `directory`; load it."""
-    start = now or datetime.now(UTC)
-    for label in KEY_LABELS:
-        key = ec.generate_private_key(ec.SECP256R1())
-        (directory / f"{label}.key.pem").write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-    config = _config(base_url, start)
-    (directory / "certomancer.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    loaded = CertomancerConfig(config, key_search_dir=str(directory))
-    return loaded.get_pki_arch(ArchLabel(ARCH))
-
-
-def _config(base_url: str, start: datetime) -> dict[str, object]:
-    def validity(days_before: int, days_after: int) -> dict[str, str]:
-        return {
-            "valid-from": (start - timedelta(days=days_before)).isoformat(),
-            "valid-to": (start + timedelta(days=days_after)).isoformat(),
-        }
-
-    signer = {
-        "subject": "signer",
-        "issuer": "interm",
-        "validity": validity(30, 365),
-        "profiles": ["digsig-commitment"],
-    }
-    return {
-        "external-url-prefix": base_url,
-        "keysets": {ARCH: {"keys": {label: {"path": f"{label}.key.pem"} for label in KEY_LABELS}}},
-        "pki-architectures": {
-            ARCH: {
-                "keyset": ARCH,
-                "entity-defaults": {"country-name": "FR", "organization-name": "Sceau Test PKI"},
-                "entities": {
-                    "root": {"common-name": "Sceau Test Root CA"},
-                    "interm": {"common-name": "Sceau Test Issuing CA"},
-                    "interm-ocsp": {"common-name": "Sceau Test OCSP Responder"},
-                    "signer": {"common-name": "Institut Linguistique de Lyon"},
-                    "signer-revoked": {"common-name": "Institut Linguistique de Lyon (old key)"},
-                    "tsa": {"common-name": "Sceau Test Time-Stamping Authority"},
-                },
-                "certs": {
-                    "root": {
-                        "subject": "root",
-                        "issuer": "root",
-                        "validity": validity(3650, 3650),
-                        "profiles": [{"id": "simple-ca", "params": {"crl-repo": "root"}}],
-                    },
-                    "interm": {
-                        "subject": "interm",
-                        "issuer": "root",
-                        "validity": validity(1000, 3000),
-                        "profiles": [
-                            {
-                                "id": "simple-ca",
-                                "params": {
-                                    "max-path-len": 0,
-                                    "crl-repo": "interm",
-                                    "ocsp-service": "interm",
-                                },
-                            }
-                        ],
-                    },
-                    "interm-ocsp": {
-                        "subject": "interm-ocsp",
-                        "issuer": "interm",
-                        "validity": validity(1000, 3000),
-                        "profiles": ["ocsp-responder"],
-                    },
-                    "signer": signer,
-                    "signer-revoked": {
-                        **signer,
-                        "subject": "signer-revoked",
-                        "revocation": {
-                            "revoked-since": (start - REVOKED_BEFORE_START).isoformat(),
-                            "reason": "key_compromise",
-                        },
-                    },
-                    "tsa": {
-                        "subject": "tsa",
-                        "issuer": "root",
-                        "validity": validity(1000, 3000),
-                        "extensions": [
-                            {
-                                "id": "key_usage",
-                                "critical": True,
-                                "smart-value": {
-                                    "schema": "key-usage",
-                                    "params": ["digital_signature"],
-                                },
-                            },
-                            {
-                                "id": "extended_key_usage",
-                                "critical": True,
-                                "value": ["time_stamping"],
-                            },
-                        ],
-                    },
-                },
-                "services": {
-                    "ocsp": {
-                        "interm": {
-                            "for-issuer": "interm",
-                            "responder-cert": "interm-ocsp",
-                            "signing-key": "interm-ocsp",
-                        }
-                    },
-                    "crl-repo": {
-                        "root": {
-                            "for-issuer": "root",
-                            "signing-key": "root",
-                            "simulated-update-schedule": "P90D",
-                        },
-                        "interm": {
-                            "for-issuer": "interm",
-                            "signing-key": "interm",
-                            "simulated-update-schedule": "P7D",
-                        },
-                    },
-                    "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
-                },
-            }
-        },
-    }
-
-
-def write_files(arch: PKIArchitecture, directory: Path) -> PkiFiles:
-    """Write the certificates as PEM next to the keys."""
-
-    def cert(label: str) -> Path:
-        path = directory / f"{label}.cert.pem"
-        der = arch.get_cert(CertLabel(label)).dump()
-        path.write_bytes(
-            x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
-        )
-        return path
-
-    return PkiFiles(
-        root_cert=cert("root"),
-        interm_cert=cert("interm"),
-        signer_key=directory / "signer.key.pem",
-        signer_cert=cert("signer"),
-        revoked_signer_key=directory / "signer-revoked.key.pem",
-        revoked_signer_cert=cert("signer-revoked"),
-        tsa_cert=cert("tsa"),
-    )
-
-
 def serve_pki(directory: Path) -> tuple[ServedPki, PkiServer]:
     """Build the PKI for a free port in `directory` and start serving it."""
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = local_base_url(port)
     start = datetime.now(UTC)
     arch = build_pki(directory, base_url, now=start)
     files = write_files(arch, directory)
@@ -290,8 +84,8 @@ def serve_pki(directory: Path) -> tuple[ServedPki, PkiServer]:
     signer = arch.get_cert(CertLabel("signer"))
     served = ServedPki(
         base_url=base_url,
-        tsa_url=f"{base_url}/{ARCH}/tsa/tsa",
-        ocsp_url=f"{base_url}/{ARCH}/ocsp/interm",
+        tsa_url=tsa_url(base_url),
+        ocsp_url=ocsp_url(base_url),
         files=files,
         arch=arch,
         revoked_at=start - REVOKED_BEFORE_START,
