@@ -40,6 +40,9 @@ class ChainSettings(BaseModel):
     # development chain only, anvil's well-known development account.
     admin_keystore: Path | None = None
     local_data_dir: Path = Path("var/chain")  # anvil's state and deployment.json
+    # A block explorer's page for a transaction, e.g. "https://explorer.example/tx/{tx}";
+    # None (the local chain): the hash is shown without a link.
+    explorer_tx_url: str | None = Field(default=None, pattern=r"^https://.*\{tx\}")
     local_port: int = 8545
 
 

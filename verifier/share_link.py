@@ -40,6 +40,7 @@ class SharedCertificate:
     report: VerificationReport
     pdf: bytes | None
     share: ShareRecord | None
+    receipt: Receipt | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +98,7 @@ def verify_share(
         required=REQUIRED_FOR_SHARE,
         checked_at=now,
     )
-    return SharedCertificate(report=full, pdf=opened.pdf, share=opened.share)
+    return SharedCertificate(report=full, pdf=opened.pdf, share=opened.share, receipt=receipt)
 
 
 def _refused(

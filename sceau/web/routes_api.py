@@ -72,7 +72,16 @@ def open_shared(
         recipient=shared.share.recipient if shared.share and shared.pdf else None,
         expires_at=shared.share.expires_at if shared.share and shared.pdf else None,
         pdf_base64=base64.b64encode(shared.pdf).decode() if shared.pdf else None,
+        transaction=shared.receipt.transaction if shared.receipt else None,
+        transaction_url=_explorer_link(
+            state, shared.receipt.transaction if shared.receipt else None
+        ),
     )
+
+
+def _explorer_link(state: State, transaction: str | None) -> str | None:
+    template = state.settings.chain.explorer_tx_url
+    return template.replace("{tx}", transaction) if template and transaction else None
 
 
 def _read_pdf(file: UploadFile) -> bytes:

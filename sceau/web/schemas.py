@@ -37,6 +37,8 @@ class SharedCertificateBody(BaseModel):
     recipient: str | None = None
     expires_at: datetime | None = None
     pdf_base64: str | None = None
+    transaction: str | None = None
+    transaction_url: str | None = None
 
 
 class ApiError(BaseModel):

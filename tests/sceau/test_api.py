@@ -66,6 +66,8 @@ def test_employer_opens_a_share_and_sees_valid_with_the_pdf(issued: Issued) -> N
     assert body["report"]["verdict"] == "VALID", codes(body)  # type: ignore[index]
     assert len(body["report"]["checks"]) == 8  # type: ignore[index]
     assert base64.b64decode(str(body["pdf_base64"])) == issued.messages[0].pdf
+    assert body["transaction"] == issued.messages[0].receipt.transaction
+    assert body["transaction_url"] is None  # no explorer for the local chain
 
     cert_id, candidate_key = issued.candidate()
     shares = issued.api.post(f"/api/v1/me/{cert_id}/shares/list", json={"key": candidate_key})

@@ -107,6 +107,13 @@ async function sharePage() {
   $("waiting").hidden = true;
   if (!answer.data || !answer.data.report) { $("no-key").hidden = false; return; }
   showReport(answer.data.report);
+  if (answer.data.transaction) {
+    const facts = $("verdict-facts");
+    const tx = answer.data.transaction_url
+      ? element("a", { href: answer.data.transaction_url, rel: "noreferrer" }, answer.data.transaction)
+      : element("span", { class: "mono" }, answer.data.transaction);
+    facts.append(element("br"), `${words.transaction} : `, tx);
+  }
   if (answer.data.pdf_base64) {
     const { bytes, url } = pdfBlobUrl(answer.data.pdf_base64);
     $("document").hidden = false;
