@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from contracts.client import TxState
-from contracts.errors import TransactionDropped
+from contracts.errors import TransactionDropped, TransactionReverted
 from contracts.merkle import MerkleTree
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance
@@ -45,13 +45,27 @@ def anchor_batch(issuance: Issuance, batch_id: str) -> None:
             _resume_sent(issuance, session, batch)
         else:
             return
-        outcome = issuance.chain.wait(_required(batch.tx_hash))
-        batch.block_number = outcome.block_number
-        batch.anchored_at = outcome.block_timestamp
-        batch.anchored_by = issuance.anchoring_address
+        _record_anchor(issuance, batch)
         batch.state = BatchState.ANCHORED
         _set_states(session, batch_id, CertificateState.ANCHORING, CertificateState.ANCHORED)
         session.commit()
+
+
+def _record_anchor(issuance: Issuance, batch: BatchRecord) -> None:
+    """Block, time and sender of the anchoring, from our transaction or, if another run's
+    transaction anchored the root first (ours then reverts), from the registry itself."""
+    try:
+        outcome = issuance.chain.wait(_required(batch.tx_hash))
+    except TransactionReverted:
+        anchored = issuance.chain.anchor_of(_b32(batch.root))
+        if anchored is None:
+            raise
+        batch.block_number, batch.anchored_at = anchored.block_number, anchored.anchored_at
+        batch.anchored_by = anchored.issuer
+        return
+    batch.block_number = outcome.block_number
+    batch.anchored_at = outcome.block_timestamp
+    batch.anchored_by = issuance.anchoring_address
 
 
 def _prepare_and_send(issuance: Issuance, session: Session, batch: BatchRecord) -> None:

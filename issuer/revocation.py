@@ -23,7 +23,7 @@ from contracts.client import (
     TxOutcome,
     TxState,
 )
-from contracts.errors import TransactionDropped
+from contracts.errors import TransactionDropped, TransactionReverted
 from issuer.errors import IssuanceError
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey
@@ -141,7 +141,11 @@ def revoke_on_initiative(
             raise RevocationError(f"certificate {certificate_id} is already revoked")
         if cert.leaf is None:
             raise RevocationError(f"certificate {certificate_id} is not issued yet")
-        request = _open_request(session, certificate_id) or RevocationRequestRecord(
+        existing = _open_request(session, certificate_id)
+        if existing is not None and existing.state != RequestState.PENDING:
+            session.expunge(existing)
+            return existing  # already approved or being revoked: nothing to add
+        request = existing or RevocationRequestRecord(
             id=secrets.token_hex(8),
             certificate_id=certificate_id,
             kind=RequestKind.REVOCATION,
@@ -273,10 +277,13 @@ def _finish_in_flight(revocations: Revocations, actor: str) -> int:
         )
         for tx_hash in {r.tx_hash for r in in_flight if r.tx_hash}:
             _settle(revocations, session, [r for r in in_flight if r.tx_hash == tx_hash])
+        shredded = 0
         for request in in_flight:
-            _shred_revoked(revocations, session, request, actor)
+            if request.state == RequestState.REVOKING:
+                _shred_revoked(revocations, session, request, actor)
+                shredded += 1
         session.commit()
-    return len(in_flight)
+    return shredded
 
 
 def _settle(
@@ -285,15 +292,16 @@ def _settle(
     """Make sure the batch's transaction is mined (re-sending the saved one if it was lost)."""
     first = batch[0]
     assert first.tx_hash is not None and first.raw_tx is not None
-    if revocations.chain.transaction_state(first.tx_hash) is TxState.UNKNOWN:
-        try:
+    try:
+        if revocations.chain.transaction_state(first.tx_hash) is TxState.UNKNOWN:
             revocations.chain.resend(first.raw_tx)
-        except TransactionDropped:
-            for request in batch:  # its nonce went elsewhere: prepare again
-                request.state, request.tx_hash, request.raw_tx = RequestState.APPROVED, None, None
-            session.commit()
-            return
-    revocations.chain.wait(first.tx_hash)
+        revocations.chain.wait(first.tx_hash)
+    except (TransactionDropped, TransactionReverted):
+        # Its nonce went elsewhere, or it reverted (a leaf was revoked meanwhile by another
+        # batch): approved again, the next run revokes what is still unrevoked and shreds.
+        for request in batch:
+            request.state, request.tx_hash, request.raw_tx = RequestState.APPROVED, None, None
+        session.commit()
 
 
 def _shred_revoked(

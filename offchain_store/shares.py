@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -164,7 +164,7 @@ def create_share(
     if not 1 <= len(recipient) <= 200:
         raise InvalidShareRequest("Name the recipient (1 to 200 characters).")
     expires_at = _utc(expires_at)
-    if not now < expires_at <= now.replace(year=now.year + 1):
+    if not now < expires_at <= now + timedelta(days=MAX_SHARE_DAYS):
         raise InvalidShareRequest("The expiry must be in the future and within a year.")
     if max_opens is not None and not 1 <= max_opens <= 10_000:
         raise InvalidShareRequest("The maximum number of opens must be between 1 and 10000.")
@@ -268,6 +268,10 @@ def open_share(
         if _utc(share.expires_at) <= now:
             raise ShareExpired(_utc(share.expires_at))
         data_key = _unwrap(session, record.id, WrapKind.SHARE, share_key, share_id=share.id)
+        # Decrypted before the opening counts: a store outage does not use up a limited share.
+        pdf = decrypt_document(
+            blobs.get(record.id), data_key, associated_data=bytes.fromhex(record.id)
+        )
         _count_opening(session, share)
         session.add(
             AccessLogRecord(
@@ -277,7 +281,6 @@ def open_share(
         session.commit()
         session.refresh(record)
         session.expunge(record)
-    pdf = decrypt_document(blobs.get(record.id), data_key, associated_data=bytes.fromhex(record.id))
     return OpenedCertificate(record=record, pdf=pdf, share=share)
 
 

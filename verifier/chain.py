@@ -6,6 +6,8 @@ means "could not decide", never "invalid".
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ from contracts.merkle import process_proof
 from contracts.receipt import Receipt
 
 DEFAULT_TIMEOUT = 5.0
+_log = logging.getLogger(__name__)
+_URL = re.compile(r"(https?|wss?)://\S+|/v\d+/\S+|url: \S+")
 _UNREACHABLE = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, OSError)
 
 
@@ -114,9 +118,9 @@ def read_chain(
             return _with_known_anchor(registry, receipt, *known)
         status = registry.check_certificate(receipt.leaf, receipt.proof)
     except RpcUnavailable as exc:
-        return ChainFailure("chain_unreachable", exc.message)
+        return _failure("chain_unreachable", exc)
     except RegistryError as exc:
-        return ChainFailure("chain_error", exc.message)
+        return _failure("chain_error", exc)
     held = None if status.anchor is None else _issuer_role_at(web3, receipt, status)
     if cache is not None and status.anchor is not None and status.root == root_key[2]:
         cache.remember_anchor(root_key, status.anchor, held)
@@ -147,9 +151,9 @@ def _check_node(web3: Web3, receipt: Receipt) -> ChainFailure | None:
             return ChainFailure("wrong_chain", "the node serves another chain", details)
         code = web3.eth.get_code(to_checksum_address(receipt.contract))
     except _UNREACHABLE as exc:
-        return ChainFailure("chain_unreachable", str(exc))
+        return _failure("chain_unreachable", exc)
     except Exception as exc:  # any node may be asked: an odd answer means "could not decide"
-        return ChainFailure("chain_error", str(exc))
+        return _failure("chain_error", exc)
     if len(code) == 0:
         where: dict[str, JsonValue] = {"contract": receipt.contract, "chain_id": receipt.chain_id}
         return ChainFailure("no_contract", "no code at that address", where, receipt_is_false=True)
@@ -179,9 +183,21 @@ def read_leaf(
             return ChainFailure("wrong_chain", "the node serves another chain")
         status = RegistryClient(web3=web3, address=contract).check_certificate(leaf, [])
     except _UNREACHABLE as exc:
-        return ChainFailure("chain_unreachable", str(exc))
+        return _failure("chain_unreachable", exc)
     except RpcUnavailable as exc:
-        return ChainFailure("chain_unreachable", exc.message)
+        return _failure("chain_unreachable", exc)
     except RegistryError as exc:
-        return ChainFailure("chain_error", exc.message)
+        return _failure("chain_error", exc)
     return ChainReading(status=status, issuer_role_at_anchor=None)
+
+
+PUBLIC_REASONS = {
+    "chain_unreachable": "the chain node did not answer",
+    "chain_error": "the chain node gave an answer that could not be used",
+}
+
+
+def _failure(code: str, error: BaseException) -> ChainFailure:
+    """A failure with a fixed public reason; the error itself is logged without any URL."""
+    _log.warning("chain read failed (%s): %s", code, _URL.sub("<rpc>", str(error)))
+    return ChainFailure(code, PUBLIC_REASONS[code])

@@ -515,7 +515,7 @@ def audit_page(request: Request, state: State) -> Response:
     if isinstance(who, Response):
         return who
     asked = request.query_params.get("page", "0")
-    page = int(asked) if asked.isdigit() else 0
+    page = min(int(asked), 10**6) if asked.isdigit() else 0
     rows = entries(state.engine, limit=AUDIT_PAGE, offset=page * AUDIT_PAGE, newest_first=True)
     return _page(
         request,

@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
         description="Signed certificates, anchored on chain, verified from a shared link.",
     )
     app.state.sceau = AppState.build(settings)
+    app.middleware("http")(_limit_body)
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for name, folder in VENDOR.items():
@@ -105,12 +106,41 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     return response
 
 
+SERVER_MESSAGES = {
+    "chain_unavailable": "The chain cannot be reached or refused the operation; try again later.",
+    "not_configured": "The service is not fully set up yet; the administrator has been told.",
+    "storage_error": "The certificate store is unavailable; try again later.",
+}
+UPLOAD_PATHS = ("/api/v1/verify", "/admin/import")
+MAX_UPLOAD_BODY = 11 * 1024 * 1024  # a 10 MB PDF or results file, with its multipart framing
+MAX_JSON_BODY = 64 * 1024
+
+
+async def _limit_body(request: Request, call_next: Any) -> Response:
+    """Refuse a body that is too large before anything reads it (uploads are spooled to disk)."""
+    if request.method in ("POST", "PUT", "PATCH"):
+        limit = MAX_UPLOAD_BODY if request.url.path.startswith(UPLOAD_PATHS) else MAX_JSON_BODY
+        length = request.headers.get("content-length")
+        if length is None and "chunked" in request.headers.get("transfer-encoding", ""):
+            return JSONResponse(
+                {"code": "length_required", "message": "Send the body with a length."}, 411
+            )
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return JSONResponse(
+                {"code": "too_large", "message": f"The body is larger than {limit} bytes."}, 413
+            )
+    response: Response = await call_next(request)
+    return response
+
+
 def _handler(status: int, code: str):  # type: ignore[no-untyped-def]
     async def handle(request: Request, error: Exception) -> JSONResponse:
         if status >= 500:
             log.error(
                 "%s on %s %s: %s", code, request.method, request.url.path, type(error).__name__
             )
-        return JSONResponse({"code": code, "message": str(error)}, status_code=status)
+        # A server-side failure's own message may name paths, buckets or hosts: not for callers.
+        message = SERVER_MESSAGES.get(code, "Internal error.") if status >= 500 else str(error)
+        return JSONResponse({"code": code, "message": message}, status_code=status)
 
     return handle

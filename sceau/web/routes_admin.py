@@ -132,7 +132,12 @@ def revoke(
 def audit_log(state: State, _: Auditor, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The audit log, newest first, with its integrity status."""
     check = verify_chain(state.engine)
-    rows = entries(state.engine, limit=min(limit, 500), offset=offset, newest_first=True)
+    rows = entries(
+        state.engine,
+        limit=max(1, min(limit, 500)),
+        offset=max(0, min(offset, 10**9)),
+        newest_first=True,
+    )
     return {
         "intact": check.ok,
         "problem": check.problem,
@@ -147,7 +152,11 @@ def audit_log(state: State, _: Auditor, limit: int = 50, offset: int = 0) -> dic
 def batches(state: State, _: IssuerOrAuditor, limit: int = 50) -> list[dict[str, Any]]:
     """Issued batches with their anchoring transactions."""
     with Session(state.engine) as session:
-        query = select(BatchRecord).order_by(col(BatchRecord.created_at).desc()).limit(limit)
+        query = (
+            select(BatchRecord)
+            .order_by(col(BatchRecord.created_at).desc())
+            .limit(max(1, min(limit, 500)))
+        )
         found = session.exec(query).all()
     return [
         {

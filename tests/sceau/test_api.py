@@ -133,6 +133,10 @@ def test_chain_unreachable_gives_error_not_invalid(issued: Issued) -> None:
     with TestClient(create_app(settings)) as api:
         response = api.post(f"/api/v1/shares/{share_id}/open", json={"key": key})
     assert response.json()["report"]["verdict"] == "ERROR"
+    # The node's address (often with a provider's API key) never reaches the public answer.
+    host_port = settings.chain.rpc_url.split("//")[1]
+    assert host_port not in response.text
+    assert f"port={host_port.split(':')[1]}" not in response.text
 
 
 def test_dropped_pdf_valid_then_tampered_then_not_a_pdf(issued: Issued) -> None:
@@ -150,6 +154,8 @@ def test_dropped_pdf_valid_then_tampered_then_not_a_pdf(issued: Issued) -> None:
         "/api/v1/verify", files={"file": ("c.pdf", b"%PDF-" + b"0" * 11_000_000)}
     )
     assert huge.status_code == 413
+    big_json = issued.api.post("/api/v1/shares/x/open", json={"key": "k" * 70_000})
+    assert big_json.status_code == 413
 
 
 def test_public_status_and_proof_carry_no_personal_data(issued: Issued) -> None:
