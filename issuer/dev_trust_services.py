@@ -9,6 +9,7 @@ committed):
 - ``interm`` (issued by root) publishes a CRL and runs an OCSP responder (``interm-ocsp``);
 - ``signer`` (issued by interm): the issuer's PAdES signing certificate, CRL + OCSP pointers;
 - ``signer-revoked`` (issued by interm): revoked (key compromise) one hour before the build;
+- ``signer2`` (issued by interm): a second valid signing certificate, its own key (rotation);
 - ``tsa`` (issued by root): an RFC 3161 time-stamping authority.
 
 Certomancer writes absolute URLs (CRL distribution points, OCSP in AIA) into the certificates,
@@ -34,8 +35,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 ARCH = "sceau-test"
-KEY_LABELS = ("root", "interm", "interm-ocsp", "signer", "signer-revoked", "tsa")
-CERT_LABELS = ("root", "interm", "signer", "signer-revoked", "tsa")
+KEY_LABELS = ("root", "interm", "interm-ocsp", "signer", "signer-revoked", "signer2", "tsa")
+CERT_LABELS = ("root", "interm", "signer", "signer-revoked", "signer2", "tsa")
 CONFIG_NAME = "certomancer.yml"
 # Fixed so tests can tell the revocation time from the signing time.
 REVOKED_BEFORE_START = timedelta(hours=1)
@@ -55,6 +56,8 @@ class PkiFiles:
     revoked_signer_key: Path
     revoked_signer_cert: Path
     tsa_cert: Path
+    signer2_key: Path  # a second valid signer, to rotate to
+    signer2_cert: Path
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,8 @@ def _files(directory: Path) -> PkiFiles:
         revoked_signer_key=directory / "signer-revoked.key.pem",
         revoked_signer_cert=_cert_path(directory, "signer-revoked"),
         tsa_cert=_cert_path(directory, "tsa"),
+        signer2_key=directory / "signer2.key.pem",
+        signer2_cert=_cert_path(directory, "signer2"),
     )
 
 
@@ -251,6 +256,7 @@ def _config(base_url: str, start: datetime) -> dict[str, object]:
                     "interm-ocsp": {"common-name": "Sceau Test OCSP Responder"},
                     "signer": {"common-name": "Institut Linguistique de Lyon"},
                     "signer-revoked": {"common-name": "Institut Linguistique de Lyon (old key)"},
+                    "signer2": {"common-name": "Institut Linguistique de Lyon (new key)"},
                     "tsa": {"common-name": "Sceau Test Time-Stamping Authority"},
                 },
                 "certs": {
@@ -290,6 +296,7 @@ def _config(base_url: str, start: datetime) -> dict[str, object]:
                             "reason": "key_compromise",
                         },
                     },
+                    "signer2": {**signer, "subject": "signer2"},
                     "tsa": {
                         "subject": "tsa",
                         "issuer": "root",
