@@ -23,7 +23,7 @@ from contracts.merkle import leaf_hash
 from contracts.receipt import Receipt
 from offchain_store.audit import AuditEntryRecord
 from offchain_store.records import make_engine
-from tests.conftest import TEST_PASSPHRASE, SceauEnv
+from tests.conftest import TEST_PASSPHRASE, AnvilChain, SceauEnv
 from tests.issuer.test_keys import KeptRootCa, make_test_ca
 from tests.sceau.helpers import SAMPLE, Delivered, read_outbox, run_sceau
 
@@ -175,7 +175,7 @@ def test_certificates_before_and_after_both_rotations_verify_and_a_retired_ancho
         report = verify(setup, wallet, name, message.pdf, message.receipt)
         assert report["verdict"] == "VALID", (name, checks(report))
 
-    retired = _anchor_with_retired_address(setup, after[0])
+    retired = anchor_with_retired_address(setup.env.chain, setup.issuer, after[0])
     report = verify(setup, wallet, "retired", after[0].pdf, retired)
     assert report["verdict"] == "INVALID"
     assert checks(report)["issuer_identity"] == ("invalid", "anchoring_address_retired")
@@ -187,10 +187,11 @@ def test_certificates_before_and_after_both_rotations_verify_and_a_retired_ancho
     }
 
 
-def _anchor_with_retired_address(setup: RotationSetup, delivered: Delivered) -> Receipt:
+def anchor_with_retired_address(
+    chain: AnvilChain, retired: LocalAccount, delivered: Delivered
+) -> Receipt:
     """The case the profile must catch: the retired address regains ISSUER_ROLE (a mistake, or a
     stolen admin key) without any period recorded, and anchors a fresh root."""
-    chain, retired = setup.env.chain, setup.issuer
     admin = chain.client(chain.admin)
     admin.grant_role(Role.ISSUER, retired.address)
     try:

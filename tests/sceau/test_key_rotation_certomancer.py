@@ -5,7 +5,6 @@ address after its retirement does not."""
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,13 +17,18 @@ from eth_account.signers.local import LocalAccount
 from contracts.client import Role
 from contracts.keystore import create_keystore, keystore_address
 from contracts.localchain import fund_account
-from contracts.merkle import leaf_hash
 from contracts.receipt import Receipt
 from sceau.settings import load_settings
 from tests.conftest import TEST_PASSPHRASE, SceauEnv
 from tests.pki.certomancer_pki import ServedPki
-from tests.sceau.helpers import Delivered, read_outbox
-from tests.sceau.test_key_rotation import ADMIN_PASSPHRASE, checks, rows_of_sample, sceau
+from tests.sceau.helpers import read_outbox
+from tests.sceau.test_key_rotation import (
+    ADMIN_PASSPHRASE,
+    anchor_with_retired_address,
+    checks,
+    rows_of_sample,
+    sceau,
+)
 
 
 @dataclass(frozen=True)
@@ -180,38 +184,9 @@ def test_b_lta_certificates_before_and_after_both_rotations_on_certomancer_verif
         signers[name] = details["signer_subject"]
     assert "new key" not in str(signers["before"]) and "new key" in str(signers["after"])
 
-    retired = _anchor_with_retired_address(setup, after[0])
+    retired = anchor_with_retired_address(setup.env.chain, setup.issuer, after[0])
     report = verify(setup, wallet, "retired", after[0].pdf, retired)
     assert report["verdict"] == "INVALID"
     assert checks(report)["issuer_identity"] == ("invalid", "anchoring_address_retired")
     assert checks(report)["anchoring"][0] == "valid"  # the chain alone cannot tell
     assert checks(report)["signature"][0] == "valid"  # the PDF itself is genuine
-
-
-def _anchor_with_retired_address(setup: CertomancerRotation, delivered: Delivered) -> Receipt:
-    """The retired address regains ISSUER_ROLE (a mistake, or a stolen admin key) without any
-    period recorded, and anchors a fresh root for a genuine PDF."""
-    chain, retired = setup.env.chain, setup.issuer
-    admin = chain.client(chain.admin)
-    admin.grant_role(Role.ISSUER, retired.address)
-    try:
-        receipt = delivered.receipt
-        salt = secrets.token_bytes(32)
-        leaf = leaf_hash(
-            bytes.fromhex(receipt.certificate_id), salt, bytes.fromhex(receipt.pdf_sha256)
-        )
-        outcome = chain.client(retired).anchor(leaf)
-    finally:
-        admin.revoke_role(Role.ISSUER, retired.address)
-    return Receipt.model_validate(
-        receipt.model_dump()
-        | {
-            "salt": "0x" + salt.hex(),
-            "leaf": "0x" + leaf.hex(),
-            "proof": (),
-            "root": "0x" + leaf.hex(),
-            "transaction": outcome.tx_hash,
-            "block_number": outcome.block_number,
-            "anchored_at": outcome.block_timestamp,
-        }
-    )
