@@ -91,13 +91,13 @@ def rows_of_sample(path: Path, first: int, count: int) -> Path:
 
 
 def verify(
-    setup: RotationSetup, wallet: Path, name: str, pdf: bytes, receipt: Receipt
+    env: SceauEnv, wallet: Path, name: str, pdf: bytes, receipt: Receipt
 ) -> dict[str, object]:
     """`sceau verify --json` with nothing but the PDF, the receipt, the profile and the chain."""
     (wallet / f"{name}.pdf").write_bytes(pdf)
     (wallet / f"{name}.json").write_bytes(receipt.to_json())
     done = sceau(
-        setup.env.config_file,
+        env.config_file,
         "verify",
         str(wallet / f"{name}.pdf"),
         "--receipt",
@@ -105,7 +105,7 @@ def verify(
         "--profile",
         str(wallet / "issuer-profile.json"),
         "--rpc",
-        setup.env.chain.rpc_url,
+        env.chain.rpc_url,
         "--json",
     )
     assert done.stdout, done.stderr
@@ -172,11 +172,11 @@ def test_certificates_before_and_after_both_rotations_verify_and_a_retired_ancho
     assert [a["valid_until"] is None for a in published["anchoring_addresses"]] == [False, True]
 
     for name, message in (("before", before[0]), ("after", after[0])):
-        report = verify(setup, wallet, name, message.pdf, message.receipt)
+        report = verify(setup.env, wallet, name, message.pdf, message.receipt)
         assert report["verdict"] == "VALID", (name, checks(report))
 
     retired = anchor_with_retired_address(setup.env.chain, setup.issuer, after[0])
-    report = verify(setup, wallet, "retired", after[0].pdf, retired)
+    report = verify(setup.env, wallet, "retired", after[0].pdf, retired)
     assert report["verdict"] == "INVALID"
     assert checks(report)["issuer_identity"] == ("invalid", "anchoring_address_retired")
     assert checks(report)["anchoring"][0] == "valid"  # the chain alone cannot tell

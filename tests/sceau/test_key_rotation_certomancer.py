@@ -17,7 +17,6 @@ from eth_account.signers.local import LocalAccount
 from contracts.client import Role
 from contracts.keystore import create_keystore, keystore_address
 from contracts.localchain import fund_account
-from contracts.receipt import Receipt
 from sceau.settings import load_settings
 from tests.conftest import TEST_PASSPHRASE, SceauEnv
 from tests.pki.certomancer_pki import ServedPki
@@ -28,6 +27,7 @@ from tests.sceau.test_key_rotation import (
     checks,
     rows_of_sample,
     sceau,
+    verify,
 )
 
 
@@ -99,29 +99,6 @@ def certomancer_rotation(
     yield CertomancerRotation(env=sceau_env, pki=pki, served=certomancer_pki, issuer=issuer)
 
 
-def verify(
-    setup: CertomancerRotation, wallet: Path, name: str, pdf: bytes, receipt: Receipt
-) -> dict[str, object]:
-    """`sceau verify --json` with nothing but the PDF, the receipt, the profile and the chain."""
-    (wallet / f"{name}.pdf").write_bytes(pdf)
-    (wallet / f"{name}.json").write_bytes(receipt.to_json())
-    done = sceau(
-        setup.env.config_file,
-        "verify",
-        str(wallet / f"{name}.pdf"),
-        "--receipt",
-        str(wallet / f"{name}.json"),
-        "--profile",
-        str(wallet / "issuer-profile.json"),
-        "--rpc",
-        setup.env.chain.rpc_url,
-        "--json",
-    )
-    assert done.stdout, done.stderr
-    report: dict[str, object] = json.loads(done.stdout)
-    return report
-
-
 def signature_details(report: dict[str, object]) -> dict[str, object]:
     found = report["checks"]
     assert isinstance(found, list)
@@ -177,7 +154,7 @@ def test_b_lta_certificates_before_and_after_both_rotations_on_certomancer_verif
 
     signers = {}
     for name, message in (("before", before[0]), ("after", after[0])):
-        report = verify(setup, wallet, name, message.pdf, message.receipt)
+        report = verify(setup.env, wallet, name, message.pdf, message.receipt)
         assert report["verdict"] == "VALID", (name, checks(report))
         details = signature_details(report)
         assert details["pades_level"] == "B-LTA", (name, details)
@@ -185,7 +162,7 @@ def test_b_lta_certificates_before_and_after_both_rotations_on_certomancer_verif
     assert "new key" not in str(signers["before"]) and "new key" in str(signers["after"])
 
     retired = anchor_with_retired_address(setup.env.chain, setup.issuer, after[0])
-    report = verify(setup, wallet, "retired", after[0].pdf, retired)
+    report = verify(setup.env, wallet, "retired", after[0].pdf, retired)
     assert report["verdict"] == "INVALID"
     assert checks(report)["issuer_identity"] == ("invalid", "anchoring_address_retired")
     assert checks(report)["anchoring"][0] == "valid"  # the chain alone cannot tell
