@@ -54,15 +54,7 @@ def list_requests(
 def approve(ctx: typer.Context, request_id: str, note: NoteOption) -> None:
     """Approve a request: the certificate is revoked on chain and shredded now."""
     settings = _settings(ctx)
-    decide(
-        compose.database(settings),
-        request_id,
-        approve=True,
-        actor="cli",
-        note=note,
-        now=datetime.now(UTC),
-        audit=compose.audit_hook(),
-    )
+    _decide(settings, request_id, approve=True, note=note)
     _carry_out(settings)
 
 
@@ -70,15 +62,7 @@ def approve(ctx: typer.Context, request_id: str, note: NoteOption) -> None:
 def refuse(ctx: typer.Context, request_id: str, note: NoteOption) -> None:
     """Refuse a request, with the reason the candidate will be told."""
     settings = _settings(ctx)
-    decide(
-        compose.database(settings),
-        request_id,
-        approve=False,
-        actor="cli",
-        note=note,
-        now=datetime.now(UTC),
-        audit=compose.audit_hook(),
-    )
+    _decide(settings, request_id, approve=False, note=note)
     out.print(f"Request {request_id} refused.")
 
 
@@ -106,6 +90,18 @@ def revoke(
         audit=compose.audit_hook(),
     )
     _carry_out(settings)
+
+
+def _decide(settings: Settings, request_id: str, *, approve: bool, note: str) -> None:
+    decide(
+        compose.database(settings),
+        request_id,
+        approve=approve,
+        actor="cli",
+        note=note,
+        now=datetime.now(UTC),
+        audit=compose.audit_hook(),
+    )
 
 
 def _carry_out(settings: Settings) -> None:
