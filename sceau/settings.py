@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/sceau.db"
     blob_store_url: str = "file://var/blobs"
     receipts_dir: Path = Path("var/receipts")
+    # Printable letters for candidates without an e-mail address, gathered in delivery packs.
+    letters_dir: Path = Path("var/letters")
+    # The language of messages, letters and pages when a result names none.
+    issuer_language: str = Field(default="fr", pattern=r"^(fr|en)$")
+    # The issuer's certificate design (logo, colours, wording, per exam); None: the built-in one.
+    design_file: Path | None = None
     recovery_public_key: Path = Path("var/keys/recovery-public.json")
     # Seals content and link keys waiting for delivery; not stored with the data.
     staging_secret: SecretStr = SecretStr(DEV_STAGING_SECRET)
