@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -105,6 +106,7 @@ def start_chain(
         return _existing_chain(data_dir, running)
     binary = anvil_path or find_anvil()
     rpc_url = f"http://{host}:{port}"
+    _refuse_taken_port(host, port, data_dir)
     command = [
         str(binary), "--host", host, "--port", str(port), "--chain-id", str(chain_id),
         "--state", str(data_dir / "state.json"), "--state-interval", str(state_interval),
@@ -119,6 +121,26 @@ def start_chain(
     _write_json(data_dir / "node.json", {"rpc_url": rpc_url, "chain_id": chain_id})
     _wait_until_answering(process, rpc_url, data_dir, startup_timeout)
     return LocalChain(rpc_url=rpc_url, chain_id=chain_id, pid=process.pid, data_dir=data_dir)
+
+
+def _refuse_taken_port(host: str, port: int, data_dir: Path) -> None:
+    """Never deploy into a node that is not ours: something else already listens there."""
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            pass
+    except OSError:
+        return  # free: ours to take
+    try:
+        chain_id = int(make_web3(f"http://{host}:{port}", http_timeout=2.0).eth.chain_id)
+        answer = f"a JSON-RPC node with chain id {chain_id}"
+    except Exception:  # not a node at all, or a broken one: still not ours
+        answer = "a program that is not an Ethereum node"
+    raise LocalChainError(
+        f"{host}:{port} is already taken by {answer}, which is not the local chain of "
+        f"{data_dir} (no anvil of ours runs there). Nothing was deployed. Stop that program, or "
+        "set chain.local_port to a free port; to use that node on purpose, set chain.rpc_url, "
+        "chain.chain_id and chain.contract_address to a registry deployed there."
+    )
 
 
 def _existing_chain(data_dir: Path, pid: int) -> LocalChain:

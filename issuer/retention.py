@@ -18,6 +18,14 @@ class PurgeOutcome:
     certificates_expired: int
 
 
+def years_before(moment: datetime, years: int) -> datetime:
+    """The same day and time `years` earlier; 29 February falls back to 28 February."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February, into a year that has none
+        return moment.replace(year=moment.year - years, day=28)
+
+
 def purge(
     revocations: Revocations,
     *,
@@ -35,7 +43,7 @@ def purge(
         )
         session.commit()
         deleted = int(result.rowcount)  # type: ignore[attr-defined]
-        cutoff = now.replace(year=now.year - certificate_years)
+        cutoff = years_before(now, certificate_years)
         expired = list(
             session.exec(
                 select(CertificateRecord.id).where(

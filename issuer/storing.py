@@ -22,6 +22,7 @@ from issuer.pipeline import Issuance, staged_json
 from issuer.render import render_certificate
 from issuer.signing import SigningIdentity, load_signer
 from issuer.trust_services import SigningServiceUnavailable
+from issuer.worker_lifetime import die_with_parent
 from offchain_store.crypto import (
     encrypt_document,
     new_data_key,
@@ -119,11 +120,12 @@ def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator
         return
     context = multiprocessing.get_context("forkserver")
     # The fork server imports the signing code once; workers fork from it ready to sign.
-    context.set_forkserver_preload(["issuer.storing"])
+    # It arms itself to die with this process first (issuer.worker_lifetime, on import).
+    context.set_forkserver_preload(["issuer.worker_lifetime", "issuer.storing"])
     with ProcessPoolExecutor(
         max_workers=issuance.workers,
         mp_context=context,
-        initializer=_init_worker,
+        initializer=_init_pool_worker,
         initargs=(issuance.signing, issuance.branding),
     ) as pool:
         yield from _bounded_map(pool, pending, window=4 * issuance.workers)
@@ -148,6 +150,11 @@ def _bounded_map(
     finally:
         for future in running:  # a failure (e.g. the TSA is down): do not sign the rest in vain
             future.cancel()
+
+
+def _init_pool_worker(identity: SigningIdentity, branding: IssuerBranding) -> None:
+    die_with_parent()  # the parent is the fork server, which dies with the issuing process
+    _init_worker(identity, branding)
 
 
 def _init_worker(identity: SigningIdentity, branding: IssuerBranding) -> None:

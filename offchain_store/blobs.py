@@ -170,10 +170,10 @@ class FilesystemBlobStore:
 
     def _ensure_directory(self, directory: Path) -> None:
         """Create the fan-out directories, fsyncing each parent that gained an entry."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         for level in (directory.parent, directory):
             try:
-                level.mkdir()
+                level.mkdir(mode=0o700)
             except FileExistsError:
                 continue
             _fsync_directory(level.parent)

@@ -30,15 +30,29 @@ from offchain_store.records import ensure_issuer as ensure_issuer_record
 from offchain_store.staging import StagingVault
 from sceau.settings import ConfigurationError, Settings
 
+OWNER_ONLY_UMASK = 0o077
+
+
+def restrict_new_files() -> None:
+    """Files and folders this process creates are its owner's alone (records, keys, letters)."""
+    os.umask(OWNER_ONLY_UMASK)
+
 
 def database(settings: Settings) -> Engine:
-    """The SQL engine, with the schema created (SQLite's folder too)."""
+    """The SQL engine, with the schema created (SQLite's file owner-only, its folder too)."""
     url = settings.database_url
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        _create_owner_only(Path(url.removeprefix("sqlite:///")))
     engine = make_engine(url)
     create_schema(engine)
     return engine
+
+
+def _create_owner_only(path: Path) -> None:
+    """The SQLite file holds candidates' e-mail addresses: 0600 (SQLite gives its WAL the same)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
 
 
 def blob_store(settings: Settings) -> BlobStore:

@@ -70,3 +70,16 @@ def test_a_port_in_use_gives_a_clear_error(tmp_path: Path) -> None:
         busy.listen()
         with pytest.raises(LocalChainError, match="anvil"):
             start_chain(tmp_path, port=busy.getsockname()[1], startup_timeout=10)
+
+
+def test_start_refuses_a_port_where_another_node_answers(tmp_path: Path) -> None:
+    port = free_port()
+    other = start_chain(tmp_path / "other", port=port)
+    try:
+        with pytest.raises(LocalChainError, match=r"already taken by a JSON-RPC node"):
+            start_chain(tmp_path / "ours", port=port)
+        assert not (tmp_path / "ours" / "anvil.pid").exists()
+        assert not (tmp_path / "ours" / "deployment.json").exists()
+    finally:
+        stop_chain(tmp_path / "other")
+    assert other.pid > 0
