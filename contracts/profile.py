@@ -7,25 +7,19 @@ judged as of its anchoring time, not as of today.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contracts.documents import canonical_json, parse_document
+from contracts.documents import Address, DateTime, canonical_json, parse_document, same_address
 
 PROFILE_FORMAT = "sceau-issuer-profile/1"
 PROFILE_PATH = "/.well-known/sceau-issuer.json"
-_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 
 
 class InvalidProfile(ValueError):
@@ -37,8 +31,8 @@ class _Period(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime | None = None
+    valid_from: DateTime
+    valid_until: DateTime | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> _Period:
@@ -54,7 +48,7 @@ class _Period(BaseModel):
 class AnchoringAddress(_Period):
     """An account the issuer anchors roots from, and when."""
 
-    address: str = Field(pattern=_ADDRESS)
+    address: Address
 
 
 class SigningCertificate(_Period):
@@ -82,7 +76,7 @@ class IssuerProfile(BaseModel):
     name: str = Field(min_length=1)
     public_base_url: str = Field(pattern=r"^https?://")
     chain_id: int = Field(ge=1)
-    contract: str = Field(pattern=_ADDRESS)
+    contract: Address
     anchoring_addresses: tuple[AnchoringAddress, ...] = Field(min_length=1)
     signing_certificates: tuple[SigningCertificate, ...] = Field(min_length=1)
     trust_roots: tuple[str, ...] = Field(min_length=1)
@@ -96,12 +90,13 @@ class IssuerProfile(BaseModel):
 
     def is_contract(self, chain_id: int, contract: str) -> bool:
         """True when (`chain_id`, `contract`) is this issuer's registry."""
-        return chain_id == self.chain_id and contract.lower() == self.contract.lower()
+        return chain_id == self.chain_id and same_address(contract, self.contract)
 
     def anchoring_address_at(self, address: str, when: datetime) -> bool:
         """True when `address` anchored for this issuer at `when` (case-insensitive)."""
-        wanted = address.lower()
-        return any(a.address.lower() == wanted and a.covers(when) for a in self.anchoring_addresses)
+        return any(
+            same_address(a.address, address) and a.covers(when) for a in self.anchoring_addresses
+        )
 
     def signing_certificate_at(self, der_or_cert: bytes | x509.Certificate, when: datetime) -> bool:
         """True when the certificate (DER or parsed) signed for this issuer at `when`."""
@@ -118,12 +113,32 @@ class IssuerProfile(BaseModel):
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> IssuerProfile:
-        """Parse and check a issuer profile; raises InvalidProfile with the reason."""
+        """Parse and check an issuer profile; raises InvalidProfile with the reason."""
         return parse_document(cls, raw, error=InvalidProfile, what="issuer profile")
 
     def to_json(self) -> bytes:
-        """Canonical JSON (sorted keys, two-space indent, trailing newline)."""
+        """Canonical JSON (sorted keys, two-space indent, trailing newline): the bytes whose
+        SHA-256 the registry's `currentProfile()` holds (docs/profile.md, section 4)."""
         return canonical_json(self)
+
+
+@dataclass(frozen=True)
+class PublishedProfile:
+    """A profile with the exact bytes it was read from: their SHA-256 is what the chain vouches
+    for, so a verifier never hashes a re-serialisation."""
+
+    profile: IssuerProfile
+    sha256: bytes
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> PublishedProfile:
+        """Parse `raw` strictly (InvalidProfile) and keep the hash of those very bytes."""
+        return cls(profile=IssuerProfile.from_json(raw), sha256=hashlib.sha256(raw).digest())
+
+    @classmethod
+    def of(cls, profile: IssuerProfile) -> PublishedProfile:
+        """A profile built in Python, as `sceau profile` publishes it (its canonical bytes)."""
+        return cls(profile=profile, sha256=hashlib.sha256(profile.to_json()).digest())
 
 
 def _load_pem(pem: str) -> x509.Certificate:

@@ -6,12 +6,11 @@ leaf is the hash of its id, salt and PDF hash, and its proof leads from that lea
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contracts.documents import canonical_json, parse_document
+from contracts.documents import Address, DateTime, canonical_json, parse_document
 from contracts.merkle import leaf_hash, process_proof
 
 RECEIPT_FORMAT = "sceau-receipt/1"
@@ -42,10 +41,10 @@ class Receipt(BaseModel):
     proof: tuple[str, ...]
     root: str = Field(pattern=_HEX32)
     chain_id: int = Field(ge=1)
-    contract: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    contract: Address
     transaction: str = Field(pattern=_HEX32)
     block_number: int = Field(ge=0)
-    anchored_at: datetime
+    anchored_at: DateTime
     issuer: ReceiptIssuer
 
     @field_validator("proof")

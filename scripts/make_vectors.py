@@ -1,7 +1,11 @@
-"""Write tests/vectors/merkle.json: shared Merkle test vectors for Python, Solidity and docs.
+"""Write tests/vectors/merkle.json: shared Merkle test vectors for Python, Solidity and docs;
+and tests/assets/receipts/: receipts that must be refused, each named after its defect.
 
-Every value derives from fixed seeds (SHA-256 of a label), so rerunning gives the same file.
-Run: .venv/bin/python scripts/make_vectors.py [--check]
+Merkle values derive from fixed seeds (SHA-256 of a label), so rerunning gives the same file.
+The refused receipts derive from tests/assets/receipts/example/receipt.json, a real receipt
+from an anvil run (`--example` makes a new one: it starts anvil, signs and anchors a
+certificate, and records one `eth_call` with its answer).
+Run: .venv/bin/python scripts/make_vectors.py [--check] [--example]
 """
 
 from __future__ import annotations
@@ -163,18 +167,300 @@ def render(doc: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    parser.add_argument("--check", action="store_true", help="fail if a file is out of date")
+    parser.add_argument("--example", action="store_true", help="make a new example on anvil")
     args = parser.parse_args()
-    text = render(build())
+    if args.example:
+        make_example(RECEIPTS / "example")
+    files = {OUTPUT: render(build()), **refused_receipts()}
+    stale = [path for path, text in files.items() if _current(path) != text]
     if args.check:
-        current = OUTPUT.read_text() if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run scripts/make_vectors.py")
-            return 1
-        return 0
-    OUTPUT.write_text(text)
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of date: run scripts/make_vectors.py")
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(files[path])
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
+
+
+def _current(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+# --- receipts that must be refused ----------------------------------------------------------------
+
+RECEIPTS = ROOT / "tests" / "assets" / "receipts"
+
+
+def _example_receipt() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((RECEIPTS / "example" / "receipt.json").read_text())
+    return doc
+
+
+def _swap_case_checksum(address: str) -> str:
+    """The EIP-55 address with the case of its first letter swapped: a wrong checksum."""
+    body = address[2:]
+    i = next(i for i, c in enumerate(body) if c.isalpha())
+    return "0x" + body[:i] + body[i].swapcase() + body[i + 1 :]
+
+
+def _changed_digit(value: str) -> str:
+    last = value[-1]
+    return value[:-1] + ("0" if last != "0" else "1")
+
+
+def refused_receipts() -> dict[Path, str]:
+    """Each defect as a file `<defect>.json`, and index.json listing why each must be refused."""
+    base = _example_receipt()
+    text = json.dumps(base, indent=2, sort_keys=True)
+    cases: dict[str, tuple[str, str]] = {}
+
+    def case(name: str, body: str, why: str) -> None:
+        cases[name] = (body, why)
+
+    def changed(name: str, why: str, **fields: Any) -> None:
+        case(name, json.dumps({**base, **fields}, indent=2, sort_keys=True) + "\n", why)
+
+    changed("unknown_field", "a field the format does not define", note="hello")
+    changed(
+        "unknown_nested_field",
+        "a field the format does not define, inside `issuer`",
+        issuer={**base["issuer"], "logo": "x"},
+    )
+    case(
+        "duplicate_key",
+        text.replace('"root": ', f'"root": "{base["leaf"]}",\n  "root": ', 1) + "\n",
+        "the key `root` appears twice",
+    )
+    changed(
+        "contract_bad_checksum",
+        "mixed-case `contract` whose EIP-55 checksum is wrong",
+        contract=_swap_case_checksum(base["contract"]),
+    )
+    changed(
+        "salt_digit_changed",
+        "the leaf is not the hash of id, salt and PDF hash",
+        salt=_changed_digit(base["salt"]),
+    )
+    changed(
+        "salt_uppercase",
+        "hex other than `contract` must be lowercase",
+        salt=base["salt"].upper().replace("0X", "0x"),
+    )
+    changed(
+        "proof_truncated",
+        "the proof no longer leads from the leaf to the root",
+        proof=base["proof"][:-1],
+    )
+    changed(
+        "anchored_at_without_offset",
+        "a date-time without `Z` or an offset",
+        anchored_at=base["anchored_at"].rstrip("Z"),
+    )
+    changed("anchored_at_as_number", "a date-time given as a number", anchored_at=1764629400)
+    changed(
+        "anchored_at_with_space",
+        "a date-time with a space instead of `T`",
+        anchored_at=base["anchored_at"].replace("T", " "),
+    )
+    changed("chain_id_as_string", "an integer given as a string", chain_id=str(base["chain_id"]))
+    changed(
+        "block_number_as_float",
+        "an integer given with a fraction",
+        block_number=base["block_number"] + 0.5,
+    )
+    changed("block_number_true", "a boolean where an integer is expected", block_number=True)
+    changed("format_unknown", "another format", format="sceau-receipt/2")
+    case(
+        "block_number_nan",
+        text.replace(f'"block_number": {base["block_number"]}', '"block_number": NaN') + "\n",
+        "NaN is not JSON",
+    )
+    case("not_json", text[: len(text) // 2], "truncated: not JSON")
+    case("not_an_object", "[]\n", "a JSON array, not an object")
+    case(
+        "lone_surrogate",
+        text.replace('"name": "', '"name": "\\udcff', 1) + "\n",
+        "a lone surrogate escape in a string",
+    )
+    files = {RECEIPTS / f"{name}.json": body for name, (body, _) in cases.items()}
+    index = {name: why for name, (_, why) in cases.items()}
+    files[RECEIPTS / "index.json"] = json.dumps(index, indent=2, sort_keys=True) + "\n"
+    return files
+
+
+# --- the example: a real certificate anchored on a fresh anvil ------------------------------------
+
+
+def make_example(folder: Path) -> None:
+    """Start anvil, deploy, sign and anchor one certificate; write its PDF, receipt, profile and
+    the JSON-RPC exchanges a verifier makes."""
+    import socket
+    import tempfile
+
+    from eth_account import Account
+
+    from contracts.client import RegistryClient, Role, deploy_registry, make_web3
+    from contracts.localchain import fund_account, start_chain, stop_chain
+
+    with tempfile.TemporaryDirectory() as tmp, socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+        sock.close()
+        chain = start_chain(Path(tmp) / "anvil", port=port)
+        try:
+            admin, issuer = (Account.from_key(seeded(f"example/{n}", 32)) for n in ("a", "i"))
+            for account in (admin, issuer):
+                fund_account(chain.rpc_url, account.address)
+            deployment = deploy_registry(make_web3(chain.rpc_url), admin, admin.address)
+            connect = RegistryClient.connect
+            admin_client = connect(
+                rpc_url=chain.rpc_url,
+                address=deployment.address,
+                chain_id=chain.chain_id,
+                account=admin,
+            )
+            admin_client.grant_role(Role.ISSUER, issuer.address)
+            issuer_client = connect(
+                rpc_url=chain.rpc_url,
+                address=deployment.address,
+                chain_id=chain.chain_id,
+                account=issuer,
+            )
+            _example_files(folder, Path(tmp), chain.rpc_url, admin, issuer_client)
+        finally:
+            stop_chain(Path(tmp) / "anvil")
+
+
+def _example_files(folder: Path, tmp: Path, rpc_url: str, admin: Any, client: Any) -> None:
+    from datetime import UTC, date, datetime, timedelta
+    from decimal import Decimal
+
+    from contracts.profile import AnchoringAddress, IssuerProfile, SigningCertificate
+    from contracts.receipt import Receipt, ReceiptIssuer
+    from issuer.content import CefrLevel, CertificateContent, IssuerBranding
+    from issuer.dev_pki import create_dev_pki
+    from issuer.render import render_certificate
+    from issuer.signing import load_signer
+
+    name, base_url = "Institut Linguistique de Lyon", "https://certs.ill.example.org"
+    pki = create_dev_pki(tmp / "pki", issuer_name=name, passphrase=None)
+    certificate_id = seeded("example/certificate_id", 16).hex()
+    content = CertificateContent(
+        certificate_id=certificate_id,
+        result_id="R-2026-0042",
+        candidate_name="Alex Martin",
+        date_of_birth=date(1998, 3, 12),
+        candidate_number="LYO-2026-00042",
+        exam="Diplôme de compétence en langue (DCL) — Anglais",
+        language="Anglais / English",
+        level=CefrLevel.B2,
+        score=Decimal("78.50"),
+        score_max=Decimal("100"),
+        skills=(),
+        session_date=date(2026, 10, 14),
+        centre="Lyon Part-Dieu",
+        issued_on=date(2026, 11, 20),
+    )
+    branding = IssuerBranding(name=name, public_base_url=base_url)
+    pdf = load_signer(pki.identity).sign(render_certificate(content, branding=branding))
+    salt, digest = seeded("example/salt", 32), hashlib.sha256(pdf).digest()
+    leaf = leaf_hash(bytes.fromhex(certificate_id), salt, digest)
+    tree = MerkleTree([leaf, seeded("example/other-1", 32), seeded("example/other-2", 32)])
+    outcome = client.anchor(tree.root)
+    since = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    profile = IssuerProfile(
+        name=name,
+        public_base_url=base_url,
+        chain_id=int(client.web3.eth.chain_id),
+        contract=client.address,
+        anchoring_addresses=(AnchoringAddress(address=client.account.address, valid_from=since),),
+        signing_certificates=(
+            SigningCertificate(pem=pki.issuer_cert.read_text(), valid_from=since),
+        ),
+        trust_roots=(pki.root_cert.read_text(),),
+    )
+    receipt = Receipt(
+        certificate_id=certificate_id,
+        salt=hex0x(salt),
+        pdf_sha256=digest.hex(),
+        leaf=hex0x(leaf),
+        proof=tuple(hex0x(p) for p in tree.proof(leaf)),
+        root=hex0x(tree.root),
+        chain_id=profile.chain_id,
+        contract=client.address,
+        transaction=outcome.tx_hash,
+        block_number=outcome.block_number,
+        anchored_at=outcome.block_timestamp,
+        issuer=ReceiptIssuer(name=name, profile_url=base_url + "/.well-known/sceau-issuer.json"),
+    )
+    profile_bytes = profile.to_json()
+    _publish_profile(rpc_url, admin, client.address, profile_bytes)
+    exchanges = _exchanges(rpc_url, client.address, receipt)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "certificate.pdf").write_bytes(pdf)
+    (folder / "receipt.json").write_bytes(receipt.to_json())
+    (folder / "profile.json").write_bytes(profile_bytes)
+    (folder / "rpc.json").write_text(json.dumps(exchanges, indent=2) + "\n")
+
+
+CALLS = {
+    "checkCertificate": "checkCertificate(bytes32,bytes32[])",
+    "currentProfile": "currentProfile()",
+    "publishProfile": "publishProfile(bytes32)",
+}
+
+
+def selector(signature: str) -> str:
+    return keccak(text=signature)[:4].hex()
+
+
+def _rpc(rpc_url: str, method: str, params: list[Any]) -> dict[str, Any]:
+    import requests
+
+    request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    response = requests.post(rpc_url, json=request, timeout=10).json()
+    return {"request": request, "response": response}
+
+
+def _exchanges(rpc_url: str, registry: str, receipt: Any) -> list[dict[str, Any]]:
+    """checkCertificate, the transaction's receipt, currentProfile: as a verifier asks them."""
+    from eth_abi.abi import encode
+
+    args = encode(
+        ["bytes32", "bytes32[]"],
+        [bytes.fromhex(receipt.leaf[2:]), [bytes.fromhex(p[2:]) for p in receipt.proof]],
+    )
+    check = "0x" + selector(CALLS["checkCertificate"]) + args.hex()
+    current = "0x" + selector(CALLS["currentProfile"])
+    out = [
+        _rpc(rpc_url, "eth_chainId", []),
+        _rpc(rpc_url, "eth_call", [{"to": registry, "data": check}, "latest"]),
+        _rpc(rpc_url, "eth_getTransactionReceipt", [receipt.transaction]),
+        _rpc(rpc_url, "eth_call", [{"to": registry, "data": current}, "latest"]),
+    ]
+    return out
+
+
+def _publish_profile(rpc_url: str, admin: Any, registry: str, profile: bytes) -> None:
+    """The registry's admin publishes the profile's SHA-256 (a raw transaction)."""
+    from contracts.client import make_web3
+
+    web3 = make_web3(rpc_url)
+    data = "0x" + selector(CALLS["publishProfile"]) + hashlib.sha256(profile).hexdigest()
+    tx = {
+        "to": registry,
+        "data": data,
+        "from": admin.address,
+        "chainId": web3.eth.chain_id,
+        "nonce": web3.eth.get_transaction_count(admin.address),
+        "gas": 200_000,
+        "maxFeePerGas": 10**10,
+        "maxPriorityFeePerGas": 10**9,
+    }
+    signed = admin.sign_transaction(tx)
+    web3.eth.wait_for_transaction_receipt(web3.eth.send_raw_transaction(signed.raw_transaction))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """The independent entry point: a PDF and its receipt, checked against the chain alone.
 
 Nothing here talks to a Sceau server: the only outside party is the JSON-RPC node at `rpc_url`.
+Trust comes from the issuer profile, never from the receipt: the chain is asked about the
+profile's registry, and a receipt naming another one is INVALID (docs/receipt.md).
 """
 
 from __future__ import annotations
@@ -11,9 +13,16 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from contracts.profile import IssuerProfile
+from contracts.profile import IssuerProfile, PublishedProfile
 from contracts.receipt import Receipt
-from verifier.chain import DEFAULT_TIMEOUT, ChainCache, ChainFailure, ChainReading, read_chain
+from verifier.chain import (
+    DEFAULT_TIMEOUT,
+    ChainCache,
+    ChainFailure,
+    ChainReading,
+    Registry,
+    read_chain,
+)
 from verifier.checks.anchoring import check_anchoring
 from verifier.checks.identity import check_issuer_identity
 from verifier.checks.inclusion import check_inclusion
@@ -38,7 +47,7 @@ def verify_with_receipt(
     receipt: Receipt,
     *,
     rpc_url: str,
-    profile: IssuerProfile | None,
+    profile: IssuerProfile | PublishedProfile | None,
     trust_roots: Sequence[bytes] = (),
     now: datetime | None = None,
     timeout: float = DEFAULT_TIMEOUT,
@@ -46,10 +55,25 @@ def verify_with_receipt(
 ) -> VerificationReport:
     """Check `pdf` against `receipt` and the chain; trust roots (PEM or DER) add to the profile's.
 
-    Without a profile the issuer identity is skipped, so the verdict cannot be VALID.
+    A profile given with its bytes (`PublishedProfile`, as a stranger receives it) must be the
+    registry's current one (docs/profile.md, section 4); a parsed `IssuerProfile` is the
+    caller's own configuration (the issuer's server), trusted as it is. Without a profile the
+    issuer identity is skipped, so the verdict cannot be VALID.
     """
-    roots = (*(profile.trust_roots_der() if profile else ()), *(_der(r) for r in trust_roots))
-    reading = read_chain(rpc_url, receipt, timeout=timeout, cache=cache)
+    issuer: IssuerProfile | None = (
+        profile.profile if isinstance(profile, PublishedProfile) else profile
+    )
+    profile_sha256 = profile.sha256 if isinstance(profile, PublishedProfile) else None
+    roots = (*(issuer.trust_roots_der() if issuer else ()), *(_der(r) for r in trust_roots))
+    registry = Registry(issuer.chain_id, issuer.contract) if issuer else None
+    reading = read_chain(
+        rpc_url,
+        receipt,
+        registry=registry,
+        profile_sha256=profile_sha256,
+        timeout=timeout,
+        cache=cache,
+    )
     anchor = reading.status.anchor if isinstance(reading, ChainReading) else None
     moment, source = _judging_time(receipt, reading)
     signer = embedded_signer_certificate(pdf)
@@ -60,11 +84,13 @@ def verify_with_receipt(
         check_revocation(reading),
         check_signature(pdf, trust_roots=roots, moment=moment, moment_source=source),
         check_issuer_identity(
-            profile,
+            issuer,
             receipt,
             signer_der=signer,
             anchored_by=anchor.issuer if anchor else None,
             anchored_at=anchor.anchored_at if anchor else None,
+            profile_sha256=profile_sha256,
+            profile_on_chain=reading.profile if isinstance(reading, ChainReading) else None,
         ),
     )
     return build_report(

@@ -34,10 +34,6 @@ MESSAGES: dict[str, Message] = {
         "La clé du lien ouvre le certificat chiffré.",
         "The link key opens the encrypted certificate.",
     ),
-    "decryption_failed": Message(
-        "La clé du lien n'ouvre pas le certificat chiffré.",
-        "The link key does not open the encrypted certificate.",
-    ),
     "content_shredded": Message(
         "Le contenu de ce certificat a été détruit.", "This certificate's content was destroyed."
     ),
@@ -97,6 +93,24 @@ MESSAGES: dict[str, Message] = {
         "Le nœud de la chaîne a répondu par une erreur : impossible de décider.",
         "The chain node answered with an error: cannot decide.",
     ),
+    "receipt_block_mismatch": Message(
+        "Le reçu indique le bloc {receipt_block_number}, mais la racine a été ancrée au bloc "
+        "{block_number} : le reçu est faux.",
+        "The receipt says block {receipt_block_number}, but the root was anchored in block "
+        "{block_number}: the receipt is false.",
+    ),
+    "receipt_time_mismatch": Message(
+        "Le reçu indique un ancrage le {receipt_anchored_at}, mais la chaîne dit le "
+        "{anchored_at} : le reçu est faux.",
+        "The receipt says it was anchored on {receipt_anchored_at}, but the chain says "
+        "{anchored_at}: the receipt is false.",
+    ),
+    "receipt_transaction_mismatch": Message(
+        "La transaction {transaction} du reçu n'est pas celle qui a ancré cette racine "
+        "({why}) : le reçu est faux.",
+        "Transaction {transaction} of the receipt is not the one that anchored this root "
+        "({why}): the receipt is false.",
+    ),
     "role_history_unavailable": Message(
         "Le nœud ne sait pas qui avait le rôle d'émetteur au bloc {block_number}.",
         "The node cannot tell who held the issuer role at block {block_number}.",
@@ -146,7 +160,34 @@ MESSAGES: dict[str, Message] = {
         "Aucune racine de confiance : la signature n'a pas été vérifiée.",
         "No trust root given: the signature was not checked.",
     ),
+    # reading the inputs (sceau verify)
+    "receipt_malformed": Message(
+        "Le reçu est mal formé : {problem}",
+        "The receipt is malformed: {problem}",
+    ),
+    "profile_malformed": Message(
+        "Le profil de l'émetteur est mal formé : impossible de décider. {problem}",
+        "The issuer profile is malformed: cannot decide. {problem}",
+    ),
+    "trust_root_unreadable": Message(
+        "Une racine de confiance donnée est illisible : impossible de décider. {problem}",
+        "A trust root given cannot be read: cannot decide. {problem}",
+    ),
+    "file_unreadable": Message(
+        "Le fichier {file} est illisible : impossible de décider.",
+        "File {file} cannot be read: cannot decide.",
+    ),
     # issuer identity
+    "profile_not_current": Message(
+        "Ce profil d'émetteur n'est pas celui que le registre publie actuellement : "
+        "procurez-vous le profil à jour.",
+        "This issuer profile is not the one the registry currently publishes: get the current "
+        "profile.",
+    ),
+    "profile_not_anchored": Message(
+        "Le registre ne publie aucune empreinte de profil : impossible de confirmer qui croire.",
+        "The registry publishes no profile hash: cannot confirm whom to trust.",
+    ),
     "issuer_matches": Message(
         "Signé et ancré par {issuer}, selon son profil publié.",
         "Signed and anchored by {issuer}, per its published profile.",

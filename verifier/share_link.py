@@ -12,7 +12,6 @@ from contracts.profile import IssuerProfile
 from contracts.receipt import Receipt
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey
-from offchain_store.errors import MalformedToken
 from offchain_store.records import BatchRecord, CertificateRecord, ShareRecord
 from offchain_store.shares import (
     CertificateRevoked,
@@ -20,7 +19,6 @@ from offchain_store.shares import (
     ShareExhausted,
     ShareExpired,
     ShareNotFound,
-    WrongLinkKey,
     find_share,
     open_share,
 )
@@ -58,7 +56,11 @@ class VerificationContext:
 def verify_share(
     context: VerificationContext, *, share_id: str, token: str, now: datetime, client: str
 ) -> SharedCertificate:
-    """Open share `share_id` with the key from its link and check the certificate fully."""
+    """Open share `share_id` with the key from its link and check the certificate fully.
+
+    A key that does not open the certificate (mistyped, incomplete) says nothing about the
+    certificate: `WrongLinkKey` and `MalformedToken` propagate, for the caller to say so.
+    """
     try:
         key = LinkKey.from_token(token)
         opened = open_share(
@@ -72,9 +74,6 @@ def verify_share(
         return _refused(share_id, share_checks.share_ended(), now)
     except ShareExhausted:
         return _refused(share_id, share_checks.share_exhausted(), now)
-    except (WrongLinkKey, MalformedToken):
-        refused = (share_checks.share_open(), share_checks.decryption_failed())
-        return _refused(share_id, refused, now)
     except CertificateRevoked as revoked:
         return _tombstone(context, share_id, revoked.certificate_id, now)
     receipt = Receipt.from_json(opened.record.receipt or "")

@@ -81,3 +81,73 @@ def test_published_vector_in_docs_matches_the_implementation() -> None:
     assert "0x" + leaf.hex() == values["leaf"]
     root = process_proof(leaf, [bytes.fromhex(values["proof"][2:])])
     assert "0x" + root.hex() == values["root"]
+
+
+ASSETS = ROOT / "tests" / "assets" / "receipts"
+REFUSED = json.loads((ASSETS / "index.json").read_text())
+
+
+def test_the_example_receipt_parses_and_matches_its_pdf() -> None:
+    import hashlib
+
+    receipt = Receipt.from_json((ASSETS / "example" / "receipt.json").read_bytes())
+    pdf = (ASSETS / "example" / "certificate.pdf").read_bytes()
+    assert hashlib.sha256(pdf).hexdigest() == receipt.pdf_sha256
+    assert receipt.pdf_sha256 in (ROOT / "docs" / "receipt.md").read_text()
+
+
+@pytest.mark.parametrize("defect", sorted(REFUSED))
+def test_every_refused_receipt_asset_is_refused(defect: str) -> None:
+    with pytest.raises(InvalidReceipt):
+        Receipt.from_json((ASSETS / f"{defect}.json").read_bytes())
+
+
+def test_every_refused_receipt_is_listed_in_the_docs() -> None:
+    text = (ROOT / "docs" / "receipt.md").read_text()
+    assert all(f"`{defect}`" in text for defect in REFUSED)
+
+
+@pytest.mark.parametrize(
+    "contract",
+    [
+        "0x5FbDB2315678afecb367f032d93F642f64180aa3",  # EIP-55
+        "0x5fbdb2315678afecb367f032d93f642f64180aa3",  # all lowercase: no checksum
+        "0x5FBDB2315678AFECB367F032D93F642F64180AA3",  # all uppercase: no checksum
+    ],
+)
+def test_addresses_with_a_right_checksum_or_none_are_accepted(contract: str) -> None:
+    receipt = Receipt.from_json(json.dumps(vector_receipt() | {"contract": contract}))
+    assert receipt.contract == contract
+
+
+def test_a_mixed_case_address_with_a_wrong_checksum_is_refused() -> None:
+    wrong = "0x5fBDB2315678afecb367f032d93F642f64180aa3"
+    with pytest.raises(InvalidReceipt, match="EIP-55"):
+        Receipt.from_json(json.dumps(vector_receipt() | {"contract": wrong}))
+
+
+@pytest.mark.parametrize(
+    "raw,why",
+    [
+        ('{"a": 1, "a": 1}', "appears twice"),
+        ('{"block_number": Infinity}', "not a JSON number"),
+        ('{"block_number": 1e999999}', "out of range"),
+        ('{"issuer": {"name": "\\udcff"}}', "lone surrogate"),
+        ("\ufeff{}", "byte-order mark"),
+        ("[]", "not a JSON object"),
+    ],
+)
+def test_json_that_is_not_strict_is_refused_before_the_fields(raw: str, why: str) -> None:
+    with pytest.raises(InvalidReceipt, match=why):
+        Receipt.from_json(raw.encode("utf-8", "surrogatepass"))
+
+
+def test_a_naive_anchoring_time_is_refused() -> None:
+    with pytest.raises(InvalidReceipt, match="anchored_at"):
+        Receipt.from_json(json.dumps(vector_receipt() | {"anchored_at": "2026-11-22T18:00:00"}))
+
+
+def test_a_nested_duplicate_is_refused() -> None:
+    text = json.dumps(vector_receipt()).replace('"name": "Centre"', '"name": "A", "name": "A"')
+    with pytest.raises(InvalidReceipt, match="appears twice"):
+        Receipt.from_json(text)

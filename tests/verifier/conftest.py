@@ -8,11 +8,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
+from contracts.chain_facts import current_profile_hash
 from contracts.client import RegistryClient, RevocationReason, Role, deploy_registry, make_web3
 from contracts.localchain import fund_account
 from contracts.merkle import MerkleTree, leaf_hash
@@ -236,3 +239,34 @@ def with_chain_id(receipt: Receipt, chain_id: int) -> Receipt:
 def issuer_pki_root(issuer_pki: DevPki) -> bytes:
     """The issuer's root CA, PEM, as a `--trust-root` file holds it."""
     return issuer_pki.root_cert.read_bytes()
+
+
+PUBLISH_PROFILE = keccak(text="publishProfile(bytes32)")[:4]
+
+
+def publish_profile(
+    rpc_url: str, admin: LocalAccount, registry: str, profile: IssuerProfile | bytes
+) -> None:
+    """The registry's admin publishes the SHA-256 of the profile's bytes (a raw transaction,
+    so the test depends on the contract, not on a Python client of it)."""
+    raw = profile.to_json() if isinstance(profile, IssuerProfile) else profile
+    web3 = make_web3(rpc_url)
+    current = current_profile_hash(web3, registry)
+    if current is not None and current.sha256 == hashlib.sha256(raw).digest():
+        return  # already current: the registry refuses to publish it again
+    tx: Any = {
+        "to": registry,
+        "data": "0x" + PUBLISH_PROFILE.hex() + hashlib.sha256(raw).hexdigest(),
+        "chainId": int(web3.eth.chain_id),
+        "nonce": web3.eth.get_transaction_count(admin.address, "pending"),
+        "gas": 200_000,
+        "maxFeePerGas": 20 * 10**9,
+        "maxPriorityFeePerGas": 10**9,
+    }
+    sent = web3.eth.send_raw_transaction(admin.sign_transaction(tx).raw_transaction)
+    assert web3.eth.wait_for_transaction_receipt(sent, timeout=30)["status"] == 1
+
+
+def publish(chain: AnvilChain, profile: IssuerProfile | bytes) -> None:
+    """`publish_profile` on the session registry."""
+    publish_profile(chain.rpc_url, chain.admin, chain.contract_address, profile)

@@ -15,7 +15,7 @@ from tests.conftest import AnvilChain
 from tests.verifier.conftest import Issued, funded_account, issue
 from verifier.chain import ChainReading
 from verifier.checks.anchoring import check_anchoring
-from verifier.checks.share import decryption_failed, share_ended, share_expired
+from verifier.checks.share import share_ended, share_expired
 from verifier.checks.signature import check_signature
 from verifier.independent import verify_with_receipt
 from verifier.report import CheckStatus, Verdict
@@ -99,4 +99,3 @@ def test_share_results_carry_both_languages() -> None:
     at = datetime(2027, 3, 1, tzinfo=UTC)
     assert "2027-03-01" in share_expired(at).message_fr
     assert share_ended().status is CheckStatus.INVALID
-    assert decryption_failed().message_en.startswith("The link key does not open")

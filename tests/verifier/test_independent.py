@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from contracts.profile import IssuerProfile
-from tests.conftest import AnvilChain, free_port
+from tests.conftest import AnvilChain
+from tests.ports import free_port
 from tests.verifier.conftest import Issued, with_chain_id
 from verifier.independent import verify_with_receipt
 from verifier.report import CheckName, CheckStatus, Verdict, VerificationReport
@@ -107,7 +108,8 @@ def test_anchored_on_rogue_registry_is_invalid(
     report = verify(anchored_on_rogue_registry, anvil_chain, issuer_profile)
 
     assert report.verdict is Verdict.INVALID
-    assert statuses(report)["anchoring"] == ("valid", "anchored")
+    # The chain is asked about the profile's registry, never the one the receipt names.
+    assert statuses(report)["anchoring"] == ("invalid", "not_anchored")
     assert statuses(report)["issuer_identity"] == ("invalid", "contract_not_issuer")
 
 
@@ -180,7 +182,8 @@ def test_receipt_for_another_chain_than_the_issuers_is_invalid(
     report = verify(other, anvil_chain, issuer_profile)
 
     assert report.verdict is Verdict.INVALID
-    assert statuses(report)["anchoring"] == ("error", "wrong_chain")
+    # The node serves the profile's chain: the root is found there, the receipt's claim is false.
+    assert statuses(report)["anchoring"] == ("valid", "anchored")
     assert statuses(report)["issuer_identity"] == ("invalid", "chain_not_issuer")
 
 
@@ -209,3 +212,14 @@ def test_report_round_trips_through_json(
     report = verify(leaf_revoked, anvil_chain, issuer_profile)
 
     assert VerificationReport.from_json(report.to_json()) == report
+
+
+def test_bytes_appended_to_the_pdf_are_invalid(
+    valid_certificate: Issued, anvil_chain: AnvilChain, issuer_profile: IssuerProfile
+) -> None:
+    appended = Issued(valid_certificate.pdf + b"\n%%EOF\n", valid_certificate.receipt)
+
+    report = verify(appended, anvil_chain, issuer_profile)
+
+    assert report.verdict is Verdict.INVALID
+    assert statuses(report)["integrity"] == ("invalid", "pdf_hash_mismatch")

@@ -16,3 +16,17 @@ assert not bad, bad
 def test_verifier_imports_neither_issuer_nor_sceau_nor_fastapi() -> None:
     done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_web3_is_read_only_in_the_chain_reading_modules() -> None:
+    """web3 lives behind verifier/chain.py and contracts/chain_facts.py (and the client)."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    allowed = {root / "verifier" / "chain.py"}
+    users = {
+        path
+        for path in (root / "verifier").rglob("*.py")
+        if "import web3" in path.read_text() or "from web3" in path.read_text()
+    }
+    assert users <= allowed, sorted(str(p.relative_to(root)) for p in users - allowed)

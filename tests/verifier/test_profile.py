@@ -95,3 +95,63 @@ def test_naive_dates_are_refused() -> None:
 def test_not_json_is_refused() -> None:
     with pytest.raises(InvalidProfile, match="not JSON"):
         IssuerProfile.from_json(b"{")
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"contract": "0x5fBDB2315678afecb367f032d93F642f64180aa3"}, "EIP-55"),
+        (
+            {
+                "anchoring_addresses": [
+                    {
+                        "address": "0x5fBDB2315678afecb367f032d93F642f64180aa3",
+                        "valid_from": "2026-01-01T00:00:00Z",
+                    }
+                ]
+            },
+            "EIP-55",
+        ),
+        ({"chain_id": "31337"}, "chain_id"),
+        (
+            {
+                "anchoring_addresses": [
+                    {"address": OLD_ADDRESS, "valid_from": "2026-01-01T00:00:00Z", "note": "x"}
+                ]
+            },
+            "note",
+        ),
+        (
+            {"anchoring_addresses": [{"address": OLD_ADDRESS, "valid_from": "2026-01-01"}]},
+            "valid_from",
+        ),
+    ],
+)
+def test_profiles_are_parsed_as_strictly_as_receipts(
+    issuer_pki: DevPki, rogue_pki: DevPki, change: dict[str, object], where: str
+) -> None:
+    doc = json.loads(rotated_profile(issuer_pki, rogue_pki).to_json())
+    doc.update(change)
+    with pytest.raises(InvalidProfile, match=where):
+        IssuerProfile.from_json(json.dumps(doc))
+
+
+def test_a_duplicate_inside_an_entry_is_refused(issuer_pki: DevPki, rogue_pki: DevPki) -> None:
+    text = rotated_profile(issuer_pki, rogue_pki).to_json().decode()
+    doubled = text.replace('"valid_until": null', '"valid_until": null, "valid_until": null', 1)
+    with pytest.raises(InvalidProfile, match="appears twice"):
+        IssuerProfile.from_json(doubled)
+
+
+def test_the_published_hash_is_of_the_bytes_received(issuer_pki: DevPki, rogue_pki: DevPki) -> None:
+    import hashlib
+
+    from contracts.profile import PublishedProfile
+
+    canonical = rotated_profile(issuer_pki, rogue_pki).to_json()
+    spaced = canonical.replace(b": ", b" :  ")
+    assert PublishedProfile.from_bytes(canonical) == PublishedProfile.of(
+        IssuerProfile.from_json(canonical)
+    )
+    assert PublishedProfile.from_bytes(spaced).sha256 == hashlib.sha256(spaced).digest()
+    assert PublishedProfile.from_bytes(spaced).profile == IssuerProfile.from_json(canonical)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from contracts.documents import same_address
 from contracts.profile import AnchoringAddress, IssuerProfile, SigningCertificate
 from contracts.receipt import Receipt
+from verifier.chain import ProfileOnChain
 from verifier.report import CheckName, CheckResult, CheckStatus
 
 
@@ -22,8 +24,11 @@ def check_issuer_identity(
     signer_der: bytes | None,
     anchored_by: str | None,
     anchored_at: datetime | None,
+    profile_sha256: bytes | None = None,
+    profile_on_chain: ProfileOnChain | None = None,
 ) -> CheckResult:
-    """Compare chain, contract, signer and anchorer with `profile` as of `anchored_at`."""
+    """Compare chain, contract, signer and anchorer with `profile` as of `anchored_at`; and,
+    given `profile_sha256`, that profile with the one the registry publishes."""
     if profile is None:
         return _result(CheckStatus.SKIPPED, "no_issuer_profile")
     if receipt.chain_id != profile.chain_id:
@@ -39,6 +44,10 @@ def check_issuer_identity(
         return _signer_not_published(profile, signer_der, anchored_at)
     if not profile.anchoring_address_at(anchored_by, anchored_at):
         return _anchorer_not_published(profile, anchored_by, anchored_at)
+    if profile_sha256 is not None:
+        problem = _profile_not_current(profile_sha256, profile_on_chain)
+        if problem is not None:
+            return problem
     return _result(
         CheckStatus.VALID,
         "issuer_matches",
@@ -68,8 +77,7 @@ def _anchorer_not_published(
     profile: IssuerProfile, anchored_by: str, anchored_at: datetime
 ) -> CheckResult:
     at = anchored_at.isoformat()
-    wanted = anchored_by.lower()
-    periods = [a for a in profile.anchoring_addresses if a.address.lower() == wanted]
+    periods = [a for a in profile.anchoring_addresses if same_address(a.address, anchored_by)]
     retired_at = _retired_before(periods, anchored_at)
     if retired_at is not None:
         return _result(
@@ -85,6 +93,25 @@ def _anchorer_not_published(
         anchored_by=anchored_by,
         anchored_at=at,
     )
+
+
+def _profile_not_current(sha256: bytes, on_chain: ProfileOnChain | None) -> CheckResult | None:
+    """The registry vouches for this very profile (docs/profile.md, section 4), or says why not."""
+    if on_chain is None:
+        return _result(CheckStatus.ERROR, "anchoring_unknown")
+    if on_chain.failure is not None:
+        return _result(CheckStatus.ERROR, on_chain.failure.code, detail=on_chain.failure.reason)
+    if on_chain.published is None:
+        return _result(CheckStatus.ERROR, "profile_not_anchored", profile_sha256=sha256.hex())
+    if on_chain.published.sha256 != sha256:
+        return _result(
+            CheckStatus.INVALID,
+            "profile_not_current",
+            profile_sha256=sha256.hex(),
+            current_sha256=on_chain.published.sha256.hex(),
+            published_at=on_chain.published.published_at.isoformat(),
+        )
+    return None
 
 
 def _retired_before(

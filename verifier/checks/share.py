@@ -35,11 +35,6 @@ def decryption_ok() -> CheckResult:
     return CheckResult.of(CheckName.DECRYPTION, CheckStatus.VALID, "decrypted")
 
 
-def decryption_failed() -> CheckResult:
-    """The link key did not open the ciphertext."""
-    return CheckResult.of(CheckName.DECRYPTION, CheckStatus.INVALID, "decryption_failed")
-
-
 def content_shredded() -> CheckResult:
     """The ciphertext was destroyed (revocation or erasure): nothing to decrypt."""
     return CheckResult.of(CheckName.DECRYPTION, CheckStatus.SKIPPED, "content_shredded")

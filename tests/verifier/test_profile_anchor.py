@@ -1,0 +1,128 @@
+"""The profile a stranger holds must be the one the registry publishes (docs/profile.md, 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import verifier.chain as chain_module
+from contracts.client import RegistryClient, Role, deploy_registry, make_web3
+from contracts.profile import IssuerProfile, PublishedProfile
+from issuer.dev_pki import DevPki
+from tests.conftest import AnvilChain
+from tests.verifier.conftest import Issued, issue, publish, publish_profile
+from verifier.chain import ChainCache
+from verifier.independent import verify_with_receipt
+from verifier.report import CheckName, Verdict, VerificationReport
+
+pytestmark = pytest.mark.chain
+
+
+def verify(
+    issued: Issued, chain: AnvilChain, profile: PublishedProfile, cache: ChainCache | None = None
+) -> VerificationReport:
+    return verify_with_receipt(
+        issued.pdf, issued.receipt, rpc_url=chain.rpc_url, profile=profile, cache=cache
+    )
+
+
+def identity(report: VerificationReport) -> tuple[str, str]:
+    check = report.check(CheckName.ISSUER_IDENTITY)
+    assert check is not None
+    return check.status.value, check.code
+
+
+def renamed(profile: IssuerProfile, name: str) -> PublishedProfile:
+    return PublishedProfile.of(profile.model_copy(update={"name": name}))
+
+
+def test_the_current_profile_verifies_and_an_older_one_is_invalid(
+    valid_certificate: Issued, anvil_chain: AnvilChain, issuer_profile: IssuerProfile
+) -> None:
+    older, current = renamed(issuer_profile, "Old name"), PublishedProfile.of(issuer_profile)
+    publish(anvil_chain, older.profile)
+    publish(anvil_chain, current.profile)
+
+    assert verify(valid_certificate, anvil_chain, current).verdict is Verdict.VALID
+    report = verify(valid_certificate, anvil_chain, older)
+
+    assert report.verdict is Verdict.INVALID
+    assert identity(report) == ("invalid", "profile_not_current")
+    check = report.check(CheckName.ISSUER_IDENTITY)
+    assert check is not None and check.details["current_sha256"] == current.sha256.hex()
+
+
+def test_the_hash_is_of_the_bytes_held_not_of_a_reserialisation(
+    valid_certificate: Issued, anvil_chain: AnvilChain, issuer_profile: IssuerProfile
+) -> None:
+    publish(anvil_chain, issuer_profile)
+    respaced = PublishedProfile.from_bytes(issuer_profile.to_json().replace(b": ", b":  "))
+
+    report = verify(valid_certificate, anvil_chain, respaced)
+
+    assert identity(report) == ("invalid", "profile_not_current")
+
+
+def test_a_registry_that_published_no_profile_cannot_decide(
+    issuer_pki: DevPki, anvil_chain: AnvilChain, issuer_profile: IssuerProfile
+) -> None:
+    admin = anvil_chain.admin
+    fresh = deploy_registry(
+        make_web3(anvil_chain.rpc_url), admin, admin.address, poll_interval=0.05
+    )
+    client = RegistryClient.connect(
+        rpc_url=anvil_chain.rpc_url,
+        address=fresh.address,
+        chain_id=anvil_chain.chain_id,
+        account=admin,
+        poll_interval=0.05,
+    )
+    client.grant_role(Role.ISSUER, anvil_chain.issuer.address)
+    issuer = RegistryClient.connect(
+        rpc_url=anvil_chain.rpc_url,
+        address=fresh.address,
+        chain_id=anvil_chain.chain_id,
+        account=anvil_chain.issuer,
+        poll_interval=0.05,
+    )
+    issued = issue(issuer_pki, issuer)
+    profile = PublishedProfile.of(issuer_profile.model_copy(update={"contract": fresh.address}))
+
+    report = verify(issued, anvil_chain, profile)
+
+    assert report.verdict is Verdict.ERROR
+    assert identity(report) == ("error", "profile_not_anchored")
+    publish_profile(anvil_chain.rpc_url, admin, fresh.address, profile.profile)
+    assert verify(issued, anvil_chain, profile).verdict is Verdict.VALID
+
+
+def test_a_cached_check_still_asks_only_revocation(
+    issuer_pki: DevPki,
+    anvil_chain: AnvilChain,
+    issuer_profile: IssuerProfile,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+
+    def counting_web3(rpc_url: str, *, http_timeout: float = 5.0) -> Any:
+        web3 = make_web3(rpc_url, http_timeout=http_timeout)
+        original = web3.provider.make_request
+
+        def make_request(method: Any, params: Any) -> Any:
+            calls.append(str(method))
+            return original(method, params)
+
+        web3.provider.make_request = make_request  # type: ignore[method-assign]
+        return web3
+
+    monkeypatch.setattr(chain_module, "make_web3", counting_web3)
+    certificate = issue(issuer_pki, anvil_chain.client(anvil_chain.issuer))
+    profile = PublishedProfile.of(issuer_profile)
+    publish(anvil_chain, issuer_profile)
+    cache = ChainCache()
+
+    assert verify(certificate, anvil_chain, profile, cache).verdict is Verdict.VALID
+    calls.clear()
+    assert verify(certificate, anvil_chain, profile, cache).verdict is Verdict.VALID
+    assert calls.count("eth_call") == 1 and set(calls) <= {"eth_call", "eth_chainId"}, calls
