@@ -3,14 +3,18 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /**
  * @title CertificateRegistry
- * @notice Anchors Merkle roots of Sceau certificate leaves and records revoked leaves.
+ * @notice Anchors Merkle roots of Sceau certificate leaves, records revoked leaves, and publishes
+ * the hash of the issuer's current profile.
  * @dev Only 32-byte hashes ever reach this contract: nothing personal, encrypted or not.
  * A leaf is keccak256(keccak256("SCEAU/leaf/v1" || id || salt || pdfSha256)); inner nodes use
  * OpenZeppelin's commutative keccak256 pair hash, so `MerkleProof` verifies our proofs.
+ *
+ * Gas: an anchored root and a revoked leaf are one storage slot each, written once in one
+ * SSTORE; their events carry only what an indexer filters on (the root, the leaf), since the
+ * block gives the time, the transaction gives the sender and the views give every recorded fact.
  */
 contract CertificateRegistry is AccessControl {
     /// @notice Role allowed to anchor Merkle roots.
@@ -40,21 +44,33 @@ contract CertificateRegistry is AccessControl {
         RevocationReason reason;
     }
 
-    // One storage slot each: 48 + 48 + 160 bits, and 48 + 8 + 160 bits.
+    // One slot: 48 + 48 + 160 bits, so writing the three fields is one SSTORE with no read.
+    // 2^48 seconds and 2^48 blocks are millions of years away: the narrowing casts never truncate.
     struct Anchor {
         uint48 anchoredAt;
         uint48 blockNumber;
         address issuer;
     }
 
+    // One slot, written whole (a struct of narrower fields would be read before each write):
+    // bits 0-47 the block time, 48-55 the reason, 56-215 the revoker.
     struct Revocation {
-        uint48 revokedAt;
-        RevocationReason reason;
-        address revoker;
+        uint256 word;
     }
+
+    struct Profile {
+        bytes32 profileHash;
+        uint64 publishedAt;
+    }
+
+    uint256 private constant _REASON_SHIFT = 48;
+    uint256 private constant _REVOKER_SHIFT = 56;
+    // Calldata offset of a call's first argument word, right after the 4-byte selector.
+    uint256 private constant _FIRST_ARGUMENT = 4;
 
     mapping(bytes32 root => Anchor) private _anchors;
     mapping(bytes32 leaf => Revocation) private _revocations;
+    Profile private _profile;
 
     /// @notice The admin address given to the constructor is the zero address.
     error RegistryZeroAdmin();
@@ -68,7 +84,7 @@ contract CertificateRegistry is AccessControl {
     /// @notice The leaf was already revoked; a revocation is final.
     /// @param leaf The leaf that is already revoked.
     error RegistryLeafAlreadyRevoked(bytes32 leaf);
-    /// @notice The revocation reason is `Unspecified`.
+    /// @notice The revocation reason is `Unspecified` or outside the enum.
     error RegistryInvalidReason();
     /// @notice A batch revocation has a different number of leaves and reasons.
     /// @param leaves The number of leaves.
@@ -76,48 +92,59 @@ contract CertificateRegistry is AccessControl {
     error RegistryLengthMismatch(uint256 leaves, uint256 reasons);
     /// @notice A batch revocation has no leaves.
     error RegistryEmptyBatch();
+    /// @notice The profile hash to publish is zero.
+    error RegistryZeroProfile();
+    /// @notice The profile hash to publish is already the current one.
+    /// @param profileHash The hash that is already current.
+    error RegistryProfileUnchanged(bytes32 profileHash);
 
     /// @notice A Merkle root was anchored.
+    /// @dev The anchoring account, time and block are in `anchorOf` (and in the transaction and
+    /// its block); the event carries the root alone, for indexers to filter on.
     /// @param root The anchored root.
-    /// @param issuer The account holding `ISSUER_ROLE` that anchored it.
-    /// @param anchoredAt The block timestamp of the anchoring.
-    event RootAnchored(bytes32 indexed root, address indexed issuer, uint64 anchoredAt);
+    event RootAnchored(bytes32 indexed root);
 
     /// @notice A certificate leaf was revoked.
+    /// @dev Anonymous, to cost one topic per leaf: the log's only topic (topic 0) is the leaf and
+    /// its data is empty, so `eth_getLogs` with `topics: [leaf]` finds the leaf's revocation. No
+    /// other event of this contract has one topic and no data. The reason, the time and the
+    /// revoker are in `revocationOf`.
     /// @param leaf The revoked leaf.
-    /// @param reason Why it was revoked.
-    /// @param revoker The account holding `REVOKER_ROLE` that revoked it.
-    /// @param revokedAt The block timestamp of the revocation.
-    event LeafRevoked(
-        bytes32 indexed leaf,
-        RevocationReason indexed reason,
-        address indexed revoker,
-        uint64 revokedAt
-    );
+    event LeafRevoked(bytes32 indexed leaf) anonymous;
+
+    /// @notice The issuer published a new profile: its hash is now `currentProfile`.
+    /// @param profileHash SHA-256 of the profile document's bytes.
+    /// @param publishedAt The block timestamp of the publication.
+    event ProfilePublished(bytes32 indexed profileHash, uint64 publishedAt);
 
     /// @notice Deploys the registry with `admin` holding `DEFAULT_ADMIN_ROLE`.
-    /// @param admin The account that grants and revokes the issuer and revoker roles.
+    /// @param admin The account that grants and revokes the roles and publishes the profile.
     constructor(address admin) {
         if (admin == address(0)) revert RegistryZeroAdmin();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    /// @notice Anchors a Merkle root: records the block time, block number and caller.
+    /// @notice Anchors the Merkle root of a batch: records the block time, block number and caller.
     /// @dev Reverts `RegistryZeroRoot` for zero and `RegistryRootAlreadyAnchored` on a repeat.
     /// @param root The Merkle root of a batch of certificate leaves.
-    function anchor(bytes32 root) external onlyRole(ISSUER_ROLE) {
+    function anchorBatch(bytes32 root) external onlyRole(ISSUER_ROLE) {
         if (root == bytes32(0)) revert RegistryZeroRoot();
-        if (_anchors[root].anchoredAt != 0) revert RegistryRootAlreadyAnchored(root);
-        uint48 nowTs = SafeCast.toUint48(block.timestamp);
-        _anchors[root] = Anchor(nowTs, SafeCast.toUint48(block.number), msg.sender);
-        emit RootAnchored(root, msg.sender, nowTs);
+        Anchor storage a = _anchors[root];
+        if (a.anchoredAt != 0) revert RegistryRootAlreadyAnchored(root);
+        a.anchoredAt = uint48(block.timestamp);
+        a.blockNumber = uint48(block.number);
+        a.issuer = msg.sender;
+        emit RootAnchored(root);
     }
 
     /// @notice Revokes one certificate leaf for `reason`.
+    /// @dev Reverts `RegistryZeroLeaf`, `RegistryInvalidReason` or `RegistryLeafAlreadyRevoked`.
     /// @param leaf The certificate leaf (not a root).
     /// @param reason Why it is revoked; `Unspecified` reverts `RegistryInvalidReason`.
     function revoke(bytes32 leaf, RevocationReason reason) external onlyRole(REVOKER_ROLE) {
-        _revoke(leaf, reason);
+        (leaf, reason); // decoded by the ABI decoder; `_revokeEach` reads the same two words
+        // The static arguments are calldata words 1 and 2: the walk of a batch of one.
+        _revokeEach(_FIRST_ARGUMENT, _FIRST_ARGUMENT + 32, 32);
     }
 
     /// @notice Revokes several leaves at once, `reasons[i]` applying to `leaves[i]`.
@@ -128,13 +155,36 @@ contract CertificateRegistry is AccessControl {
         bytes32[] calldata leaves,
         RevocationReason[] calldata reasons
     ) external onlyRole(REVOKER_ROLE) {
-        if (leaves.length != reasons.length) {
-            revert RegistryLengthMismatch(leaves.length, reasons.length);
+        uint256 n = leaves.length;
+        if (n != reasons.length) revert RegistryLengthMismatch(n, reasons.length);
+        if (n == 0) revert RegistryEmptyBatch();
+        uint256 first;
+        uint256 toReason;
+        assembly ("memory-safe") {
+            first := leaves.offset
+            toReason := sub(reasons.offset, first)
         }
-        if (leaves.length == 0) revert RegistryEmptyBatch();
-        for (uint256 i = 0; i < leaves.length; ++i) {
-            _revoke(leaves[i], reasons[i]);
-        }
+        _revokeEach(first, first + n * 32, toReason);
+    }
+
+    /// @notice Publishes the hash of the issuer's current profile, with the block time.
+    /// @dev Reverts `RegistryZeroProfile` for zero and `RegistryProfileUnchanged` when
+    /// `profileHash` is already current. Each publication emits `ProfilePublished`, so the
+    /// profile's history (and with it the issuer's key history) stays on chain.
+    /// @param profileHash SHA-256 of the profile document's bytes.
+    function publishProfile(bytes32 profileHash) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (profileHash == bytes32(0)) revert RegistryZeroProfile();
+        if (profileHash == _profile.profileHash) revert RegistryProfileUnchanged(profileHash);
+        uint64 publishedAt = uint64(block.timestamp);
+        _profile = Profile(profileHash, publishedAt);
+        emit ProfilePublished(profileHash, publishedAt);
+    }
+
+    /// @notice The hash of the issuer's current profile and when it was published.
+    /// @return profileHash SHA-256 of the current profile document (zero: never published).
+    /// @return publishedAt Block timestamp of its publication (zero: never published).
+    function currentProfile() external view returns (bytes32 profileHash, uint64 publishedAt) {
+        return (_profile.profileHash, _profile.publishedAt);
     }
 
     /// @notice When and by whom `root` was anchored; all zeros when it is not anchored.
@@ -157,8 +207,7 @@ contract CertificateRegistry is AccessControl {
     function revocationOf(
         bytes32 leaf
     ) external view returns (uint64 revokedAt, RevocationReason reason, address revoker) {
-        Revocation storage r = _revocations[leaf];
-        return (r.revokedAt, r.reason, r.revoker);
+        return _decodeRevocation(_revocations[leaf].word);
     }
 
     /// @notice Checks a certificate in one call: proof, anchoring of its root and revocation.
@@ -171,23 +220,53 @@ contract CertificateRegistry is AccessControl {
     ) external view returns (CertificateStatus memory status) {
         bytes32 root = MerkleProof.processProofCalldata(proof, leaf);
         Anchor storage a = _anchors[root];
-        Revocation storage r = _revocations[leaf];
+        (uint64 revokedAt, RevocationReason reason, ) = _decodeRevocation(
+            _revocations[leaf].word
+        );
         status = CertificateStatus({
             root: root,
             anchoredAt: a.anchoredAt,
             anchorBlock: a.blockNumber,
             anchoredBy: a.issuer,
-            revokedAt: r.revokedAt,
-            reason: r.reason
+            revokedAt: revokedAt,
+            reason: reason
         });
     }
 
-    function _revoke(bytes32 leaf, RevocationReason reason) private {
-        if (leaf == bytes32(0)) revert RegistryZeroLeaf();
-        if (reason == RevocationReason.Unspecified) revert RegistryInvalidReason();
-        if (_revocations[leaf].revokedAt != 0) revert RegistryLeafAlreadyRevoked(leaf);
-        uint48 nowTs = SafeCast.toUint48(block.timestamp);
-        _revocations[leaf] = Revocation(nowTs, reason, msg.sender);
-        emit LeafRevoked(leaf, reason, msg.sender, nowTs);
+    /// @dev Revokes the leaf in each calldata word from `first` to `end` (exclusive), with its
+    /// reason in the word `toReason` bytes further. The callers' words lie inside the calldata
+    /// (the ABI decoder checked the arrays' lengths against its size), so the walk reads them
+    /// without a bounds check per item. A reason is read as a word: `Unspecified` and values
+    /// outside the enum revert `RegistryInvalidReason` with one comparison.
+    function _revokeEach(uint256 first, uint256 end, uint256 toReason) private {
+        uint256 stamp = uint256(uint48(block.timestamp)) |
+            (uint256(uint160(msg.sender)) << _REVOKER_SHIFT);
+        for (uint256 at = first; at < end; ) {
+            bytes32 leaf;
+            uint256 reason;
+            assembly ("memory-safe") {
+                leaf := calldataload(at)
+                reason := calldataload(add(at, toReason))
+                at := add(at, 32)
+            }
+            if (leaf == bytes32(0)) revert RegistryZeroLeaf();
+            unchecked {
+                if (reason - 1 >= uint256(type(RevocationReason).max)) {
+                    revert RegistryInvalidReason();
+                }
+            }
+            Revocation storage r = _revocations[leaf];
+            if (r.word != 0) revert RegistryLeafAlreadyRevoked(leaf);
+            r.word = stamp | (reason << _REASON_SHIFT);
+            emit LeafRevoked(leaf);
+        }
+    }
+
+    function _decodeRevocation(
+        uint256 word
+    ) private pure returns (uint64 revokedAt, RevocationReason reason, address revoker) {
+        revokedAt = uint48(word);
+        reason = RevocationReason(uint8(word >> _REASON_SHIFT));
+        revoker = address(uint160(word >> _REVOKER_SHIFT));
     }
 }

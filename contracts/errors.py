@@ -65,6 +65,10 @@ class LeafAlreadyRevoked(TransactionReverted):
     """This certificate leaf is already revoked; a revocation is final."""
 
 
+class ProfileUnchanged(TransactionReverted):
+    """This issuer profile hash is already the registry's current one: nothing to publish."""
+
+
 class OutOfGas(RegistryError):
     """The transaction ran out of gas, or its gas could not be estimated within the block limit."""
 

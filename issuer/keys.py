@@ -1,5 +1,5 @@
-"""The issuer's key history (signing certificates, anchoring addresses), its rotation, and its
-public profile.
+"""The issuer's key history (signing certificates, anchoring addresses) and its rotation; each
+rotation ends by publishing the new profile's hash in the registry (`issuer.profile_publication`).
 
 Periods are in chain time and half-open: `valid_from` inclusive, `valid_until` exclusive. A
 verifier judges a certificate by its anchoring block's time, so a rotation places the boundary
@@ -24,8 +24,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from contracts.client import RegistryClient, Role
-from contracts.profile import AnchoringAddress, IssuerProfile, SigningCertificate
 from issuer.errors import IssuanceError
+from issuer.profile_publication import (
+    ProfileFacts,
+    ProfilePublication,
+    publish_current_profile,
+)
+from issuer.profile_publication import issuer_profile as issuer_profile  # where it used to be
 from issuer.revocation import AuditHook
 from offchain_store.records import BatchRecord, BatchState, IssuerKeyRecord, KeyKind
 
@@ -178,13 +183,27 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
 
 
-def record_signing_rotation(
-    engine: Engine, issuer_id: str, *, pem: str, at: datetime, audit: AuditHook, actor: str
-) -> tuple[str, ...] | None:
-    """Close the signing period in use and open `pem`'s at `at`, audited in one transaction.
+@dataclass(frozen=True)
+class SigningRotation:
+    """What one run of `record_signing_rotation` did."""
 
-    Returns the retired certificates' PEMs, or None when `pem` was already in use (a re-run).
-    """
+    retired: tuple[str, ...] | None  # the retired certificates' PEMs; None: `pem` was in use
+    profile: ProfilePublication
+
+
+def record_signing_rotation(
+    engine: Engine,
+    issuer_id: str,
+    *,
+    pem: str,
+    at: datetime,
+    audit: AuditHook,
+    actor: str,
+    admin: RegistryClient,
+    profile: ProfileFacts,
+) -> SigningRotation:
+    """Close the signing period in use and open `pem`'s at `at`, audited in one transaction,
+    then publish the new profile's hash with `admin` (a re-run publishes what a crash left)."""
     with Session(engine) as session:
         retired = switch_key(session, issuer_id, KeyKind.SIGNING, pem, at=at)
         if retired is not None:
@@ -194,7 +213,10 @@ def record_signing_rotation(
             }
             audit(session, actor, "keys.signing_rotated", certificate_sha256(pem), details)
         session.commit()
-    return retired
+    publication = publish_current_profile(
+        engine, issuer_id, admin=admin, facts=profile, audit=audit, actor=actor
+    )
+    return SigningRotation(retired=retired, profile=publication)
 
 
 # --- anchoring address -----------------------------------------------------------------------
@@ -210,6 +232,7 @@ class AnchoringRotation:
     revoked: tuple[Role, ...]
     new_from: datetime
     old_until: datetime
+    profile: ProfilePublication
 
 
 def rotate_anchoring(
@@ -221,14 +244,16 @@ def rotate_anchoring(
     new_address: str,
     audit: AuditHook,
     actor: str,
+    profile: ProfileFacts,
 ) -> AnchoringRotation:
     """Move the issuer's roles from `old_address` to `new_address` and record both periods.
 
     Order, each step skipped when already done, so a crash is finished by running again:
     grant the roles to the new address → open its period at the grant block's time → revoke
     the old address's roles → close its period just past the revocation block, audited in the
-    same transaction. Re-run after a crash between a transaction and its record, the latest
-    block time stands in for the lost block time: later, never earlier, than the real one.
+    same transaction → publish the new profile's hash with `admin`. Re-run after a crash
+    between a transaction and its record, the latest block time stands in for the lost block
+    time: later, never earlier, than the real one.
     """
     if old_address.lower() == new_address.lower():
         raise KeyRotationError(f"the new anchoring address is the current one ({old_address})")
@@ -254,7 +279,12 @@ def rotate_anchoring(
             }
             audit(session, actor, "keys.anchoring_rotated", new_address, details)
         session.commit()
-    return AnchoringRotation(old_address, new_address, granted, revoked, new_from, old_until)
+    publication = publish_current_profile(
+        engine, issuer_id, admin=admin, facts=profile, audit=audit, actor=actor
+    )
+    return AnchoringRotation(
+        old_address, new_address, granted, revoked, new_from, old_until, publication
+    )
 
 
 def _roles_to_move(admin: RegistryClient, old_address: str, new_address: str) -> tuple[Role, ...]:
@@ -272,49 +302,6 @@ def _role_changes(
         change = admin.grant_role if grant else admin.revoke_role
         at = change(role, address).block_timestamp
     return _utc(at) if at is not None else admin.latest_block_time()
-
-
-# --- the public profile ----------------------------------------------------------------------
-
-
-def issuer_profile(
-    engine: Engine,
-    issuer_id: str,
-    *,
-    name: str,
-    public_base_url: str,
-    chain_id: int,
-    contract: str,
-    trust_root_pems: tuple[str, ...],
-) -> IssuerProfile:
-    """The public profile: every signing certificate and anchoring address with its period."""
-    with Session(engine) as session:
-        query = select(IssuerKeyRecord).where(IssuerKeyRecord.issuer_id == issuer_id)
-        records = sorted(session.exec(query).all(), key=lambda r: (_utc(r.valid_from), r.id or 0))
-    return IssuerProfile(
-        name=name,
-        public_base_url=public_base_url,
-        chain_id=chain_id,
-        contract=contract,
-        anchoring_addresses=tuple(
-            AnchoringAddress(address=r.value, valid_from=start, valid_until=end)
-            for r in records
-            if r.kind == KeyKind.ANCHORING
-            for start, end in [_period(r)]
-        ),
-        signing_certificates=tuple(
-            SigningCertificate(pem=r.value, valid_from=start, valid_until=end)
-            for r in records
-            if r.kind == KeyKind.SIGNING
-            for start, end in [_period(r)]
-        ),
-        trust_roots=trust_root_pems,
-    )
-
-
-def _period(record: IssuerKeyRecord) -> tuple[datetime, datetime | None]:
-    until = _utc(record.valid_until) if record.valid_until else None
-    return _utc(record.valid_from), until
 
 
 def _utc(value: datetime) -> datetime:

@@ -1,8 +1,10 @@
-"""`sceau keys …`: switch the issuer to a new signing certificate or a new anchoring address.
+"""`sceau keys …`: switch the issuer to a new signing certificate or a new anchoring address,
+and publish the issuer profile's hash in the registry (each rotation does it at its end).
 
-The period logic and the role changes live in `issuer.keys`; this module reads the options,
-builds the collaborators and installs files: each new file is written beside its target and
-renamed over it (atomic), after the old one is copied to `<name>.retired-<UTC time>`.
+The period logic, the role changes and the publication live in `issuer.keys` and
+`issuer.profile_publication`; this module reads the options, builds the collaborators and
+installs files: each new file is written beside its target and renamed over it (atomic), after
+the old one is copied to `<name>.retired-<UTC time>`.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from issuer.keys import (
     next_period_start,
     record_signing_rotation,
     refuse_while_unanchored,
+    register_keys_in_use,
     rotate_anchoring,
 )
+from issuer.profile_publication import ProfileFacts, ProfilePublication, publish_current_profile
 from issuer.signing import SigningIdentity, load_signer
 from sceau import compose
 from sceau.admin_commands import _actor
@@ -44,6 +48,13 @@ keys_app = typer.Typer(
     help="The issuer's keys: rotate the signing certificate or the anchoring address.",
 )
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+AdminPassphrase = Annotated[
+    str | None,
+    typer.Option(
+        envvar="SCEAU_ADMIN_KEYSTORE_PASSPHRASE",
+        help="Passphrase of chain.admin_keystore (or SCEAU_ADMIN_KEYSTORE_PASSPHRASE).",
+    ),
+]
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -70,8 +81,12 @@ def rotate_signing(
         str | None,
         typer.Option(help="Variable holding the new key's passphrase (default: the configured)."),
     ] = None,
+    admin_passphrase: AdminPassphrase = None,
 ) -> None:
-    """Sign with a new certificate from the next block on; the old one keeps its period."""
+    """Sign with a new certificate from the next block on; the old one keeps its period.
+
+    Ends by publishing the new profile's hash in the registry, with the registry admin's key.
+    """
     settings = _settings(ctx)
     signing = _pem_signing(settings)
     engine = compose.database(settings)
@@ -91,20 +106,29 @@ def rotate_signing(
         trust_root_pem=signing.trust_root.read_text(),
         at=registry.latest_block_time(),
     )
+    admin = compose.registry(settings, account=_admin_account(settings, admin_passphrase))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     _install_signing_files(signing, key, key_passphrase, certificate, chain, stamp)
     at = next_period_start(registry.latest_block_time())
-    retired = record_signing_rotation(
-        engine, settings.issuer_id, pem=pem, at=at, audit=compose.audit_hook(), actor=_actor()
+    rotation = record_signing_rotation(
+        engine,
+        settings.issuer_id,
+        pem=pem,
+        at=at,
+        audit=compose.audit_hook(),
+        actor=_actor(),
+        admin=admin,
+        profile=profile_facts(settings),
     )
-    if retired is None:
+    if rotation.retired is None:
         out.print(f"Certificate {certificate_sha256(pem)[:16]}… was already in use: installed.")
-        return
-    out.print(
-        f"Signing certificate {certificate_sha256(pem)[:16]}… in use from {at:%Y-%m-%d %H:%M:%S} "
-        f"UTC (chain time); {len(retired)} retired certificate(s) keep their period. Old files "
-        f"kept as *.retired-{stamp}. Publish the new profile: `sceau profile --out …`."
-    )
+    else:
+        out.print(
+            f"Signing certificate {certificate_sha256(pem)[:16]}… in use from "
+            f"{at:%Y-%m-%d %H:%M:%S} UTC (chain time); {len(rotation.retired)} retired "
+            f"certificate(s) keep their period. Old files kept as *.retired-{stamp}."
+        )
+    out.print(describe_publication(rotation.profile))
 
 
 def _pem_signing(settings: Settings) -> SigningSettings:
@@ -229,17 +253,12 @@ def rotate_anchoring_command(
         ),
     ] = None,
     create: Annotated[bool, typer.Option(help="Create a new account.")] = False,
-    admin_passphrase: Annotated[
-        str | None,
-        typer.Option(
-            envvar="SCEAU_ADMIN_KEYSTORE_PASSPHRASE",
-            help="Passphrase of chain.admin_keystore (or SCEAU_ADMIN_KEYSTORE_PASSPHRASE).",
-        ),
-    ] = None,
+    admin_passphrase: AdminPassphrase = None,
 ) -> None:
     """Anchor from a new address: grant it the roles, revoke the old one's from then on.
 
-    Safe to run again after a crash: without options it finishes the rotation it started.
+    Ends by publishing the new profile's hash in the registry. Safe to run again after a
+    crash: without options it finishes the rotation it started.
     """
     settings = _settings(ctx)
     engine = compose.database(settings)
@@ -260,6 +279,7 @@ def rotate_anchoring_command(
         new_address=new_address,
         audit=compose.audit_hook(),
         actor=_actor(),
+        profile=profile_facts(settings),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     shutil.copy2(configured, configured.with_name(f"{configured.name}.retired-{stamp}"))
@@ -267,9 +287,9 @@ def rotate_anchoring_command(
     out.print(
         f"Anchoring from {rotation.new_address} since {rotation.new_from:%Y-%m-%d %H:%M:%S} UTC; "
         f"{rotation.old_address} retired from {rotation.old_until:%Y-%m-%d %H:%M:%S} UTC "
-        f"(chain time), its keystore kept as {configured.name}.retired-{stamp}. Publish the "
-        "new profile: `sceau profile --out …`."
+        f"(chain time), its keystore kept as {configured.name}.retired-{stamp}."
     )
+    out.print(describe_publication(rotation.profile))
     if not _is_local(settings):
         out.print(f"Fund {rotation.new_address} before the next `sceau issue`.")
 
@@ -318,3 +338,54 @@ def _admin_account(settings: Settings, passphrase: str | None) -> LocalAccount:
 
 def _is_local(settings: Settings) -> bool:
     return urlparse(settings.chain.rpc_url).hostname in LOCAL_HOSTS
+
+
+# --- the profile's hash on chain ---------------------------------------------------------------
+
+
+def profile_facts(settings: Settings) -> ProfileFacts:
+    """What the profile says besides the key history, exactly as `compose.profile` builds it."""
+    chain_id, address = settings.resolved_chain()
+    return ProfileFacts(
+        name=settings.issuer_name,
+        public_base_url=settings.public_base_url,
+        chain_id=chain_id,
+        contract=address,
+        trust_root_pems=(settings.signing.trust_root.read_text(),),
+    )
+
+
+def publish_profile(settings: Settings, *, admin_passphrase: str | None) -> ProfilePublication:
+    """Record the configured keys as in use (as `sceau issue` does), then make the profile's
+    hash the registry's current one with the registry admin's key; nothing sent if it is."""
+    engine = compose.database(settings)
+    compose.ensure_issuer(engine, settings)
+    admin = compose.registry(settings, account=_admin_account(settings, admin_passphrase))
+    register_keys_in_use(
+        engine,
+        settings.issuer_id,
+        signing_pem=certificate_pem(
+            load_signer(compose.signing_identity(settings)).certificate_der
+        ),
+        anchoring_address=keystore_address(settings.chain.keystore),
+        now=admin.latest_block_time(),  # periods of use are judged in chain time
+    )
+    return publish_current_profile(
+        engine,
+        settings.issuer_id,
+        admin=admin,
+        facts=profile_facts(settings),
+        audit=compose.audit_hook(),
+        actor=_actor(),
+    )
+
+
+def describe_publication(publication: ProfilePublication) -> str:
+    """One line for the admin: the hash now current on chain, and whether this run sent it."""
+    digest = publication.profile_sha256.hex()
+    if publication.tx_hash is None:
+        return f"Issuer profile {digest[:16]}… was already the registry's current one."
+    return (
+        f"Issuer profile {digest[:16]}… published in the registry at "
+        f"{publication.published_at:%Y-%m-%d %H:%M:%S} UTC (transaction {publication.tx_hash})."
+    )

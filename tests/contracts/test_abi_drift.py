@@ -22,6 +22,15 @@ def test_committed_abi_matches_the_solidity_source() -> None:
 def test_committed_abi_has_the_registry_interface() -> None:
     artifact = load_artifact()
     names = {entry.get("name") for entry in artifact.abi}
-    expected = {"anchor", "revoke", "revokeBatch", "anchorOf", "revocationOf", "checkCertificate"}
+    expected = {
+        "anchorBatch",
+        "revoke",
+        "revokeBatch",
+        "publishProfile",
+        "anchorOf",
+        "revocationOf",
+        "checkCertificate",
+        "currentProfile",
+    }
     assert expected <= names
     assert artifact.bytecode.startswith("0x") and len(artifact.bytecode) > 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -11,12 +12,13 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from contracts.client import RegistryClient, RevocationReason, Role, TxState
+from contracts.client import RegistryClient, RevocationReason, Role, TxState, deploy_registry
 from contracts.errors import (
     InvalidInput,
     LeafAlreadyRevoked,
     NotAuthorized,
     NotDeployed,
+    ProfileUnchanged,
     RootAlreadyAnchored,
     RpcUnavailable,
     WrongChain,
@@ -204,3 +206,66 @@ def test_a_mined_revert_is_decoded_into_its_typed_error(anvil_chain: AnvilChain)
     with pytest.raises(RootAlreadyAnchored) as caught:
         issuer.wait(second.tx_hash)
     assert caught.value.tx_hash == second.tx_hash
+
+
+@pytest.fixture
+def own_registry(anvil_chain: AnvilChain) -> RegistryClient:
+    """A registry of its own (admin: the chain's admin), so profile tests share no state."""
+    admin = anvil_chain.client(anvil_chain.admin)
+    deployment = deploy_registry(
+        admin.web3, anvil_chain.admin, anvil_chain.admin.address, poll_interval=0.05
+    )
+    return RegistryClient.connect(
+        rpc_url=anvil_chain.rpc_url,
+        address=deployment.address,
+        chain_id=anvil_chain.chain_id,
+        account=anvil_chain.admin,
+        poll_interval=0.05,
+    )
+
+
+def test_profile_is_none_until_published_then_reads_its_hash_and_time(
+    own_registry: RegistryClient,
+) -> None:
+    assert own_registry.current_profile() is None
+    first = hashlib.sha256(b'{"profile": 1}\n').digest()
+    outcome = own_registry.publish_profile(first)
+    record = own_registry.current_profile()
+    assert record is not None
+    assert record.profile_sha256 == first
+    assert record.published_at == outcome.block_timestamp
+    second = "0x" + hashlib.sha256(b'{"profile": 2}\n').hexdigest()
+    own_registry.publish_profile(second)
+    assert own_registry.current_profile().profile_sha256.hex() == second[2:]  # type: ignore[union-attr]
+
+
+def test_publishing_the_current_profile_again_raises_profile_unchanged(
+    own_registry: RegistryClient,
+) -> None:
+    digest = os.urandom(32)
+    own_registry.publish_profile(digest)
+    admin = own_registry.account
+    assert admin is not None
+    nonce = own_registry.web3.eth.get_transaction_count(admin.address)
+    with pytest.raises(ProfileUnchanged) as caught:
+        own_registry.publish_profile(digest)  # refused by the gas estimate: nothing is sent
+    assert caught.value.error_args == (digest,)
+    assert own_registry.web3.eth.get_transaction_count(admin.address) == nonce
+
+
+@pytest.mark.parametrize("who", ["issuer", "revoker", "outsider"])
+def test_profile_publication_without_admin_role_is_refused_before_sending(
+    anvil_chain: AnvilChain, who: str
+) -> None:
+    client = anvil_chain.client(getattr(anvil_chain, who))
+    with pytest.raises(NotAuthorized) as caught:
+        client.prepare_publish_profile(os.urandom(32))
+    assert caught.value.role == "DEFAULT_ADMIN_ROLE"
+
+
+@pytest.mark.parametrize("digest", [bytes(32), b"\x01" * 31, "0x" + "zz" * 32])
+def test_malformed_profile_hash_raises_invalid_input(
+    anvil_chain: AnvilChain, digest: bytes | str
+) -> None:
+    with pytest.raises(InvalidInput):
+        anvil_chain.client(anvil_chain.admin).prepare_publish_profile(digest)

@@ -1,8 +1,7 @@
 const { expect } = require("chai");
 const { ethers } = require("hardhat");
 const { loadFixture, time } = require("@nomicfoundation/hardhat-toolbox/network-helpers");
-const { anyValue } = require("@nomicfoundation/hardhat-chai-matchers/withArgs");
-const { Reason, deployRegistryFixture, hash } = require("./fixtures");
+const { Reason, deployRegistryFixture, hash, revokedLeaves } = require("./fixtures");
 
 describe("CertificateRegistry", function () {
   describe("deployment", function () {
@@ -39,22 +38,20 @@ describe("CertificateRegistry", function () {
     it("stops an issuer whose role was revoked from anchoring", async function () {
       const { registry, admin, issuer, ISSUER_ROLE } = await loadFixture(deployRegistryFixture);
       await registry.connect(admin).revokeRole(ISSUER_ROLE, issuer.address);
-      await expect(registry.connect(issuer).anchor(hash("root")))
+      await expect(registry.connect(issuer).anchorBatch(hash("root")))
         .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
         .withArgs(issuer.address, ISSUER_ROLE);
     });
   });
 
-  describe("anchor", function () {
+  describe("anchorBatch", function () {
     it("records block time, block number and issuer, and emits RootAnchored", async function () {
       const { registry, issuer } = await loadFixture(deployRegistryFixture);
       const root = hash("root");
-      const tx = await registry.connect(issuer).anchor(root);
+      const tx = await registry.connect(issuer).anchorBatch(root);
       const receipt = await tx.wait();
       const block = await ethers.provider.getBlock(receipt.blockNumber);
-      await expect(tx)
-        .to.emit(registry, "RootAnchored")
-        .withArgs(root, issuer.address, block.timestamp);
+      await expect(tx).to.emit(registry, "RootAnchored").withArgs(root);
       const [anchoredAt, blockNumber, by] = await registry.anchorOf(root);
       expect(anchoredAt).to.equal(block.timestamp);
       expect(blockNumber).to.equal(receipt.blockNumber);
@@ -69,17 +66,17 @@ describe("CertificateRegistry", function () {
     it("reverts RegistryZeroRoot for the zero root", async function () {
       const { registry, issuer } = await loadFixture(deployRegistryFixture);
       await expect(
-        registry.connect(issuer).anchor(ethers.ZeroHash),
+        registry.connect(issuer).anchorBatch(ethers.ZeroHash),
       ).to.be.revertedWithCustomError(registry, "RegistryZeroRoot");
     });
 
     it("reverts RegistryRootAlreadyAnchored on a second anchor and keeps the first", async function () {
       const { registry, issuer } = await loadFixture(deployRegistryFixture);
       const root = hash("root");
-      await registry.connect(issuer).anchor(root);
+      await registry.connect(issuer).anchorBatch(root);
       const first = await registry.anchorOf(root);
       await time.increase(60);
-      await expect(registry.connect(issuer).anchor(root))
+      await expect(registry.connect(issuer).anchorBatch(root))
         .to.be.revertedWithCustomError(registry, "RegistryRootAlreadyAnchored")
         .withArgs(root);
       expect(await registry.anchorOf(root)).to.deep.equal(first);
@@ -90,7 +87,7 @@ describe("CertificateRegistry", function () {
         const fixture = await loadFixture(deployRegistryFixture);
         const { registry, ISSUER_ROLE } = fixture;
         const signer = fixture[who];
-        await expect(registry.connect(signer).anchor(hash("root")))
+        await expect(registry.connect(signer).anchorBatch(hash("root")))
           .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
           .withArgs(signer.address, ISSUER_ROLE);
       });
@@ -104,9 +101,7 @@ describe("CertificateRegistry", function () {
       const tx = await registry.connect(revoker).revoke(leaf, Reason.Fraud);
       const receipt = await tx.wait();
       const block = await ethers.provider.getBlock(receipt.blockNumber);
-      await expect(tx)
-        .to.emit(registry, "LeafRevoked")
-        .withArgs(leaf, Reason.Fraud, revoker.address, block.timestamp);
+      expect(revokedLeaves(registry, receipt)).to.deep.equal([leaf]);
       expect(await registry.revocationOf(leaf)).to.deep.equal([
         BigInt(block.timestamp),
         BigInt(Reason.Fraud),
@@ -123,10 +118,9 @@ describe("CertificateRegistry", function () {
       const { registry, revoker } = await loadFixture(deployRegistryFixture);
       for (const [name, value] of Object.entries(Reason)) {
         if (value === Reason.Unspecified) continue;
-        await expect(registry.connect(revoker).revoke(hash(name), value)).to.emit(
-          registry,
-          "LeafRevoked",
-        );
+        const receipt = await (await registry.connect(revoker).revoke(hash(name), value)).wait();
+        expect(revokedLeaves(registry, receipt)).to.deep.equal([hash(name)]);
+        expect((await registry.revocationOf(hash(name)))[1]).to.equal(value);
       }
     });
 
@@ -137,9 +131,29 @@ describe("CertificateRegistry", function () {
       ).to.be.revertedWithCustomError(registry, "RegistryInvalidReason");
     });
 
-    it("reverts for a reason outside the enum", async function () {
+    it("reverts for a reason outside the enum, in a single and in a batch revocation", async function () {
       const { registry, revoker } = await loadFixture(deployRegistryFixture);
       await expect(registry.connect(revoker).revoke(hash("leaf"), 6)).to.be.reverted;
+      for (const reason of [6, 255]) {
+        await expect(
+          registry.connect(revoker).revokeBatch([hash("leaf")], [reason]),
+        ).to.be.revertedWithCustomError(registry, "RegistryInvalidReason");
+      }
+      expect((await registry.revocationOf(hash("leaf")))[0]).to.equal(0n);
+    });
+
+    it("lets an indexer find a leaf's revocation by filtering on the leaf alone", async function () {
+      const { registry, issuer, revoker } = await loadFixture(deployRegistryFixture);
+      const leaf = hash("leaf");
+      // A batch of one has its leaf as root: anchoring it must not look like its revocation.
+      await registry.connect(issuer).anchorBatch(leaf);
+      await registry.connect(revoker).revokeBatch([hash("other"), leaf], [Reason.Fraud, Reason.Fraud]);
+      const logs = await ethers.provider.getLogs({
+        address: await registry.getAddress(),
+        topics: [leaf],
+        fromBlock: 0,
+      });
+      expect(logs.map((log) => [log.topics, log.data])).to.deep.equal([[[leaf], "0x"]]);
     });
 
     it("reverts RegistryZeroLeaf for the zero leaf", async function () {
@@ -179,14 +193,15 @@ describe("CertificateRegistry", function () {
       const { registry, revoker } = await loadFixture(deployRegistryFixture);
       const leaves = [hash("a"), hash("b"), hash("c")];
       const reasons = [Reason.HolderRequest, Reason.Superseded, Reason.RetentionExpired];
-      const tx = registry.connect(revoker).revokeBatch(leaves, reasons);
+      const receipt = await (await registry.connect(revoker).revokeBatch(leaves, reasons)).wait();
+      const block = await ethers.provider.getBlock(receipt.blockNumber);
+      expect(revokedLeaves(registry, receipt)).to.deep.equal(leaves);
       for (let i = 0; i < leaves.length; i++) {
-        await expect(tx)
-          .to.emit(registry, "LeafRevoked")
-          .withArgs(leaves[i], reasons[i], revoker.address, anyValue);
-      }
-      for (let i = 0; i < leaves.length; i++) {
-        expect((await registry.revocationOf(leaves[i]))[1]).to.equal(reasons[i]);
+        expect(await registry.revocationOf(leaves[i])).to.deep.equal([
+          BigInt(block.timestamp),
+          BigInt(reasons[i]),
+          revoker.address,
+        ]);
       }
     });
 
@@ -233,13 +248,77 @@ describe("CertificateRegistry", function () {
     });
   });
 
+  describe("publishProfile", function () {
+    const profileA = ethers.sha256(ethers.toUtf8Bytes('{"profile":"A"}\n'));
+    const profileB = ethers.sha256(ethers.toUtf8Bytes('{"profile":"B"}\n'));
+
+    it("answers zeros before any profile is published", async function () {
+      const { registry } = await loadFixture(deployRegistryFixture);
+      expect(await registry.currentProfile()).to.deep.equal([ethers.ZeroHash, 0n]);
+    });
+
+    it("records the hash with the block time and emits ProfilePublished", async function () {
+      const { registry, admin } = await loadFixture(deployRegistryFixture);
+      const tx = await registry.connect(admin).publishProfile(profileA);
+      const receipt = await tx.wait();
+      const block = await ethers.provider.getBlock(receipt.blockNumber);
+      await expect(tx)
+        .to.emit(registry, "ProfilePublished")
+        .withArgs(profileA, block.timestamp);
+      expect(await registry.currentProfile()).to.deep.equal([profileA, BigInt(block.timestamp)]);
+    });
+
+    it("replaces the current hash and leaves each publication in the event history", async function () {
+      const { registry, admin } = await loadFixture(deployRegistryFixture);
+      await registry.connect(admin).publishProfile(profileA);
+      await time.increase(60);
+      await registry.connect(admin).publishProfile(profileB);
+      await registry.connect(admin).publishProfile(profileA); // back to an earlier profile
+      expect((await registry.currentProfile())[0]).to.equal(profileA);
+      const history = await registry.queryFilter(registry.filters.ProfilePublished(), 0);
+      expect(history.map((e) => e.args.profileHash)).to.deep.equal([profileA, profileB, profileA]);
+      const published = await registry.queryFilter(registry.filters.ProfilePublished(profileB), 0);
+      expect(published).to.have.length(1);
+    });
+
+    it("reverts RegistryZeroProfile for the zero hash", async function () {
+      const { registry, admin } = await loadFixture(deployRegistryFixture);
+      await expect(
+        registry.connect(admin).publishProfile(ethers.ZeroHash),
+      ).to.be.revertedWithCustomError(registry, "RegistryZeroProfile");
+    });
+
+    it("reverts RegistryProfileUnchanged for the current hash and keeps its time", async function () {
+      const { registry, admin } = await loadFixture(deployRegistryFixture);
+      await registry.connect(admin).publishProfile(profileA);
+      const first = await registry.currentProfile();
+      await time.increase(60);
+      await expect(registry.connect(admin).publishProfile(profileA))
+        .to.be.revertedWithCustomError(registry, "RegistryProfileUnchanged")
+        .withArgs(profileA);
+      expect(await registry.currentProfile()).to.deep.equal(first);
+    });
+
+    for (const who of ["issuer", "revoker", "outsider"]) {
+      it(`rejects a publication from the ${who} (no DEFAULT_ADMIN_ROLE)`, async function () {
+        const fixture = await loadFixture(deployRegistryFixture);
+        const { registry } = fixture;
+        const signer = fixture[who];
+        await expect(registry.connect(signer).publishProfile(profileA))
+          .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+          .withArgs(signer.address, await registry.DEFAULT_ADMIN_ROLE());
+        expect((await registry.currentProfile())[0]).to.equal(ethers.ZeroHash);
+      });
+    }
+  });
+
   describe("checkCertificate", function () {
     async function anchoredPairFixture() {
       const fixture = await deployRegistryFixture();
       const [a, b] = [hash("leaf-a"), hash("leaf-b")];
       const [lo, hi] = BigInt(a) < BigInt(b) ? [a, b] : [b, a];
       const root = ethers.keccak256(ethers.concat([lo, hi]));
-      const tx = await fixture.registry.connect(fixture.issuer).anchor(root);
+      const tx = await fixture.registry.connect(fixture.issuer).anchorBatch(root);
       const receipt = await tx.wait();
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       return { ...fixture, a, b, root, block };
@@ -275,7 +354,7 @@ describe("CertificateRegistry", function () {
     it("treats a leaf with an empty proof as its own root", async function () {
       const { registry, issuer } = await loadFixture(deployRegistryFixture);
       const leaf = hash("single");
-      await registry.connect(issuer).anchor(leaf);
+      await registry.connect(issuer).anchorBatch(leaf);
       const status = await registry.checkCertificate(leaf, []);
       expect(status.root).to.equal(leaf);
       expect(status.anchoredAt).to.be.greaterThan(0n);

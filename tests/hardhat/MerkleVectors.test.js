@@ -4,7 +4,7 @@ const { expect } = require("chai");
 const { ethers } = require("hardhat");
 const { loadFixture } = require("@nomicfoundation/hardhat-toolbox/network-helpers");
 const vectors = require("../vectors/merkle.json");
-const { deployRegistryFixture } = require("./fixtures");
+const { deployRegistryFixture, processProof, rootOf } = require("./fixtures");
 
 const LEAF_TAG = ethers.toUtf8Bytes("SCEAU/leaf/v1");
 
@@ -17,31 +17,10 @@ function leafOf({ certificate_id, salt, pdf_sha256 }) {
   return ethers.keccak256(ethers.keccak256(ethers.concat([LEAF_TAG, id, salt, pdf])));
 }
 
-function nodeOf(a, b) {
-  return BigInt(a) <= BigInt(b)
-    ? ethers.keccak256(ethers.concat([a, b]))
-    : ethers.keccak256(ethers.concat([b, a]));
-}
-
-function rootOf(leaves) {
-  let level = [...leaves].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
-  while (level.length > 1) {
-    const next = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeOf(level[i], level[i + 1]));
-    if (level.length % 2) next.push(level[level.length - 1]);
-    level = next;
-  }
-  return level[0];
-}
-
-function processProof(leaf, proof) {
-  return proof.reduce((acc, sibling) => nodeOf(acc, sibling), leaf);
-}
-
 async function anchoredVectorsFixture() {
   const fixture = await deployRegistryFixture();
   for (const tree of vectors.trees) {
-    await fixture.registry.connect(fixture.issuer).anchor(tree.root);
+    await fixture.registry.connect(fixture.issuer).anchorBatch(tree.root);
   }
   return fixture;
 }

@@ -26,4 +26,40 @@ function hash(label) {
   return ethers.id(`sceau-test/${label}`);
 }
 
-module.exports = { Reason, deployRegistryFixture, hash };
+/** OpenZeppelin's commutative pair hash: keccak256 of the two nodes, smaller first. */
+function nodeOf(a, b) {
+  return BigInt(a) <= BigInt(b)
+    ? ethers.keccak256(ethers.concat([a, b]))
+    : ethers.keccak256(ethers.concat([b, a]));
+}
+
+/** The Merkle root of `leaves` (sorted; an odd node goes up unpaired), as contracts/merkle.py. */
+function rootOf(leaves) {
+  let level = [...leaves].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+  while (level.length > 1) {
+    const next = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeOf(level[i], level[i + 1]));
+    if (level.length % 2) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/** The root a proof leads to from `leaf` (what MerkleProof.processProof computes). */
+function processProof(leaf, proof) {
+  return proof.reduce((acc, sibling) => nodeOf(acc, sibling), leaf);
+}
+
+/**
+ * The leaves revoked in a transaction, in order: its anonymous LeafRevoked logs (one topic, the
+ * leaf, and no data). Matchers that look for an event's signature topic cannot see them.
+ */
+function revokedLeaves(registry, receipt) {
+  const address = registry.target.toLowerCase();
+  return receipt.logs
+    .filter((log) => log.address.toLowerCase() === address)
+    .filter((log) => log.topics.length === 1 && log.data === "0x")
+    .map((log) => log.topics[0]);
+}
+
+module.exports = { Reason, deployRegistryFixture, hash, processProof, revokedLeaves, rootOf };

@@ -3,9 +3,11 @@ new signing certificate, and how the verifier judges a retired key."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -14,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from contracts.client import RegistryClient, deploy_registry
 from contracts.profile import AnchoringAddress, IssuerProfile, SigningCertificate
 from contracts.receipt import Receipt
 from issuer.dev_pki import _issuer_certificate, _root_certificate
@@ -24,10 +27,13 @@ from issuer.keys import (
     issuer_profile,
     next_period_start,
     open_key_period,
+    record_signing_rotation,
     register_keys_in_use,
     switch_key,
 )
+from issuer.profile_publication import ProfileFacts
 from offchain_store.records import KeyKind, create_schema, ensure_issuer, make_engine
+from tests.conftest import AnvilChain
 from verifier.checks.identity import check_issuer_identity
 from verifier.report import CheckStatus
 
@@ -215,6 +221,70 @@ def test_an_expired_certificate_is_refused(ca: KeptRootCa) -> None:
         check_signing_certificate(
             cert, [old_ca.root], trust_root_pem=old_ca.root_pem(), at=datetime.now(UTC)
         )
+
+
+# --- each rotation publishes the new profile's hash ----------------------------------------------
+
+
+def _no_audit(*_: object) -> None:
+    return None
+
+
+@pytest.mark.chain
+def test_a_signing_rotation_publishes_the_new_profile_and_a_rerun_sends_nothing(
+    engine: Engine, ca: KeptRootCa, anvil_chain: AnvilChain
+) -> None:
+    deployment = deploy_registry(
+        anvil_chain.client().web3, anvil_chain.admin, anvil_chain.admin.address, poll_interval=0.05
+    )
+    admin = RegistryClient.connect(
+        rpc_url=anvil_chain.rpc_url,
+        address=deployment.address,
+        chain_id=anvil_chain.chain_id,
+        account=anvil_chain.admin,
+        poll_interval=0.05,
+    )
+    facts = ProfileFacts(
+        name="Centre de test",
+        public_base_url="https://certs.example.test",
+        chain_id=anvil_chain.chain_id,
+        contract=deployment.address,
+        trust_root_pems=(ca.root_pem(),),
+    )
+    _register(engine, ca.leaf(now=T0)[1].decode(), ADDRESS_A, T0)
+    new = ca.leaf(now=T0)[1].decode()
+    at = T0 + timedelta(days=30)
+
+    def rotate() -> Any:
+        return record_signing_rotation(
+            engine,
+            ISSUER,
+            pem=new,
+            at=at,
+            audit=_no_audit,
+            actor="test",
+            admin=admin,
+            profile=facts,
+        )
+
+    first, again = rotate(), rotate()
+
+    document = issuer_profile(
+        engine,
+        ISSUER,
+        name=facts.name,
+        public_base_url=facts.public_base_url,
+        chain_id=facts.chain_id,
+        contract=facts.contract,
+        trust_root_pems=facts.trust_root_pems,
+    )
+    assert len(document.signing_certificates) == 2
+    on_chain = admin.current_profile()
+    assert on_chain is not None
+    assert on_chain.profile_sha256 == hashlib.sha256(document.to_json()).digest()
+    assert first.retired is not None and first.profile.sent
+    assert again.retired is None and not again.profile.sent
+    assert again.profile.profile_sha256 == first.profile.profile_sha256
 
 
 # --- how the verifier judges a retired key -----------------------------------------------------

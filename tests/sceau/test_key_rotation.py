@@ -3,6 +3,7 @@ published profile alone; a root anchored by the retired address after its retire
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import subprocess
@@ -134,6 +135,7 @@ def test_certificates_before_and_after_both_rotations_verify_and_a_retired_ancho
     key_pem, cert_pem = setup.ca.leaf(now=datetime.now(UTC))
     (new_dir / "key.pem").write_bytes(key_pem)
     (new_dir / "cert.pem").write_bytes(cert_pem)
+    admin_env = {"SCEAU_ADMIN_KEYSTORE_PASSPHRASE": ADMIN_PASSPHRASE}
     signing = sceau(
         config,
         "keys",
@@ -142,14 +144,15 @@ def test_certificates_before_and_after_both_rotations_verify_and_a_retired_ancho
         str(new_dir / "key.pem"),
         "--certificate",
         str(new_dir / "cert.pem"),
+        extra_env=admin_env,
     )
     assert signing.returncode == 0, signing.stdout + signing.stderr
+    assert "published in the registry" in signing.stdout, signing.stdout
     assert (setup.pki / "issuer.pem").read_bytes() == cert_pem
     assert (setup.pki / "issuer.key.pem").stat().st_mode & 0o777 == 0o600
     assert len(list(setup.pki.glob("issuer.pem.retired-*"))) == 1
     assert len(list(setup.pki.glob("issuer.key.pem.retired-*"))) == 1
 
-    admin_env = {"SCEAU_ADMIN_KEYSTORE_PASSPHRASE": ADMIN_PASSPHRASE}
     anchoring = sceau(config, "keys", "rotate-anchoring", "--create", extra_env=admin_env)
     assert anchoring.returncode == 0, anchoring.stdout + anchoring.stderr
     new_address = keystore_address(settings.chain.keystore)
@@ -168,6 +171,9 @@ def test_certificates_before_and_after_both_rotations_verify_and_a_retired_ancho
     profile = sceau(config, "profile", "--out", str(wallet / "issuer-profile.json"))
     assert profile.returncode == 0, profile.stderr
     published = json.loads((wallet / "issuer-profile.json").read_text())
+    on_chain = chain.client().current_profile()  # what the last rotation published
+    document = (wallet / "issuer-profile.json").read_bytes()
+    assert on_chain is not None and on_chain.profile_sha256 == hashlib.sha256(document).digest()
     assert len(published["signing_certificates"]) == 2
     assert [a["valid_until"] is None for a in published["anchoring_addresses"]] == [False, True]
 
@@ -184,6 +190,7 @@ def test_certificates_before_and_after_both_rotations_verify_and_a_retired_ancho
     assert _audited_actions(settings.database_url) >= {
         "keys.signing_rotated",
         "keys.anchoring_rotated",
+        "profile.publishing",
     }
 
 

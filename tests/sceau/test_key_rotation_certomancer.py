@@ -4,6 +4,7 @@ address after its retirement does not."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -118,6 +119,7 @@ def test_b_lta_certificates_before_and_after_both_rotations_on_certomancer_verif
     before = read_outbox(settings.mail.outbox)
     assert before
 
+    admin_env = {"SCEAU_ADMIN_KEYSTORE_PASSPHRASE": ADMIN_PASSPHRASE}
     signing = sceau(
         config,
         "keys",
@@ -126,13 +128,14 @@ def test_b_lta_certificates_before_and_after_both_rotations_on_certomancer_verif
         str(files.signer2_key),
         "--certificate",
         str(files.signer2_cert),
+        extra_env=admin_env,
     )
     assert signing.returncode == 0, signing.stdout + signing.stderr
+    assert "published in the registry" in signing.stdout, signing.stdout
     assert (setup.pki / "issuer.pem").read_bytes() == files.signer2_cert.read_bytes()
     assert (setup.pki / "issuer.key.pem").stat().st_mode & 0o777 == 0o600
     assert len(list(setup.pki.glob("issuer.pem.retired-*"))) == 1
 
-    admin_env = {"SCEAU_ADMIN_KEYSTORE_PASSPHRASE": ADMIN_PASSPHRASE}
     anchoring = sceau(config, "keys", "rotate-anchoring", "--create", extra_env=admin_env)
     assert anchoring.returncode == 0, anchoring.stdout + anchoring.stderr
     new_address = keystore_address(settings.chain.keystore)
@@ -149,6 +152,9 @@ def test_b_lta_certificates_before_and_after_both_rotations_on_certomancer_verif
     profile = sceau(config, "profile", "--out", str(wallet / "issuer-profile.json"))
     assert profile.returncode == 0, profile.stderr
     published = json.loads((wallet / "issuer-profile.json").read_text())
+    on_chain = chain.client().current_profile()  # what the last rotation published
+    document = (wallet / "issuer-profile.json").read_bytes()
+    assert on_chain is not None and on_chain.profile_sha256 == hashlib.sha256(document).digest()
     assert len(published["signing_certificates"]) == 2
     assert [a["valid_until"] is None for a in published["anchoring_addresses"]] == [False, True]
 
