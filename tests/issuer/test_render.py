@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from issuer import render
+from issuer import fonts, render, shaping
 from issuer.content import CefrLevel, CertificateContent, IssuerBranding, SkillResult
 from issuer.errors import RenderError
 from issuer.render import render_certificate
@@ -181,20 +181,26 @@ def test_refuses_text_that_cannot_fit(make_content: MakeContent, branding: Issue
         render_certificate(content, branding=branding)
 
 
+def _forget_fonts() -> None:
+    for cached in (fonts.chain, fonts._face, fonts._fallback_faces, shaping.shape_line):
+        cached.cache_clear()
+
+
 @pytest.fixture
 def no_fonts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Pretend DejaVu is not installed; the real fonts are registered again afterwards."""
-    monkeypatch.setattr(render, "FONT_DIRECTORIES", (tmp_path,))
-    render._prepare_reportlab.cache_clear()
+    """Pretend Noto is not installed; the real fonts are found again afterwards."""
+    monkeypatch.setattr(fonts, "NOTO_DIRECTORIES", (tmp_path,))
+    _forget_fonts()
     yield
-    render._prepare_reportlab.cache_clear()
+    monkeypatch.undo()
+    _forget_fonts()
 
 
 @pytest.mark.usefixtures("no_fonts")
 def test_missing_font_is_a_render_error(
     make_content: MakeContent, branding: IssuerBranding
 ) -> None:
-    with pytest.raises(RenderError, match="fonts-dejavu-core"):
+    with pytest.raises(RenderError, match="fonts-noto-core"):
         render_certificate(make_content(), branding=branding)
 
 

@@ -1,0 +1,185 @@
+"""Shaped lines onto a reportlab page: glyphs by CID, each line marked with its ActualText.
+
+reportlab draws the page's rules, panels, images and QR code; text goes through here so
+that every script is shaped by HarfBuzz and embedded as a subset of the face that drew it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reportlab.pdfbase.pdfdoc import (
+    PDFArray,
+    PDFDictionary,
+    PDFName,
+    PDFObject,
+    PDFStream,
+    PDFString,
+    PDFZCompress,
+)
+from reportlab.pdfgen.canvas import Canvas
+
+from issuer.embedding import FontUse, face_program
+from issuer.fonts import Face
+from issuer.shaping import GlyphRun, ShapedLine
+
+TO_UNICODE_HEADER = (
+    "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+    "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+    "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+    "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+)
+TO_UNICODE_FOOTER = "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+
+
+class DocumentFonts:
+    """The font subsets of one PDF: glyphs are collected while drawing, embedded at the end."""
+
+    def __init__(self) -> None:
+        self._uses: dict[Face, FontUse] = {}
+
+    @staticmethod
+    def claim(canvas: Canvas) -> None:
+        """Take the page's text over: drop the Helvetica that reportlab names in its preamble.
+
+        No text is drawn with it, but a font named on a page and not embedded makes a PDF
+        that archival (PDF/A) checkers refuse.
+        """
+        canvas._preamble = "1 0 0 1 0 0 cm"
+        document = canvas._doc
+        internal = document.fontMapping.pop(canvas._fontname, "/F1").lstrip("/")
+        document.idToObject["BasicFonts"].dict.pop(internal, None)
+
+    def use(self, face: Face) -> FontUse:
+        if face not in self._uses:
+            name = f"SF{len(self._uses) + 1}"
+            self._uses[face] = FontUse(program=face_program(face), resource=name)
+        return self._uses[face]
+
+    def draw(self, canvas: Canvas, line: ShapedLine, x: float, y: float, size: float) -> None:
+        """Draw ``line`` with its left end at ``x`` and its baseline at ``y``."""
+        ops = ["BT"]
+        pen = x
+        for run in line.runs:
+            use = self.use(run.face)
+            if not run.right_to_left:  # right-to-left runs read through ToUnicode, see shaping
+                ops.append(f"/Span <</ActualText <{_utf16_hex(run.text)}>>> BDC")
+            ops.append(f"/{use.resource} {_n(size)} Tf")
+            pen = _place_run(ops, use, run, pen, y, size)
+            if not run.right_to_left:
+                ops.append("EMC")
+        ops.append("ET")
+        canvas._code.append("\n".join(ops))
+
+    def embed(self, canvas: Canvas) -> None:
+        """Write every subset used so far into the canvas's document, named on its pages."""
+        document = canvas._doc
+        fonts = document.idToObject["BasicFonts"].dict
+        for use in self._uses.values():
+            fonts[use.resource] = document.Reference(_type0_font(document, use))
+
+
+def _place_run(
+    ops: list[str], use: FontUse, run: GlyphRun, pen: float, y: float, size: float
+) -> float:
+    """Append the operators drawing ``run`` from ``pen``; return the pen after it."""
+    scale = size / run.units_per_em
+    pending: list[str] = []
+    for glyph in run.glyphs:
+        cid = use.cid(glyph.gid, glyph.text)
+        if glyph.x_offset or glyph.y_offset:
+            _flush(ops, pending)
+            gx, gy = pen + glyph.x_offset * scale, y + glyph.y_offset * scale
+            ops.append(f"1 0 0 1 {_n(gx)} {_n(gy)} Tm <{cid:04X}> Tj")
+        else:
+            if not pending:
+                ops.append(f"1 0 0 1 {_n(pen)} {_n(y)} Tm")
+            width = use.program.horizontal_metric(glyph.gid)[0]
+            adjust = (width - glyph.advance) * 1000 / run.units_per_em
+            pending.append(f"<{cid:04X}>" + (f" {_n(adjust)} " if abs(adjust) > 0.05 else ""))
+        pen += glyph.advance * scale
+    _flush(ops, pending)
+    return pen
+
+
+def _flush(ops: list[str], pending: list[str]) -> None:
+    if pending:
+        ops.append("[" + "".join(pending).strip() + "] TJ")
+        pending.clear()
+
+
+def _type0_font(document: Any, use: FontUse) -> PDFDictionary:
+    metrics = use.program.metrics
+    base_name = f"{use.subset_tag()}+{metrics.postscript_name}"
+    program = use.font_program()
+    font_file = PDFStream(PDFDictionary({"Length1": len(program)}), program, [PDFZCompress])
+    descriptor = PDFDictionary(
+        {
+            "Type": PDFName("FontDescriptor"),
+            "FontName": PDFName(base_name),
+            "Flags": 4,  # symbolic: glyphs are chosen by CID, not by a standard encoding
+            "FontBBox": PDFArray(list(metrics.bbox)),
+            "ItalicAngle": 0,
+            "Ascent": metrics.ascent,
+            "Descent": metrics.descent,
+            "CapHeight": metrics.ascent,
+            "StemV": 80,
+            "FontFile2": document.Reference(font_file),
+        }
+    )
+    cid_font = PDFDictionary(
+        {
+            "Type": PDFName("Font"),
+            "Subtype": PDFName("CIDFontType2"),
+            "BaseFont": PDFName(base_name),
+            "CIDSystemInfo": PDFDictionary(
+                {"Registry": PDFString("Adobe"), "Ordering": PDFString("Identity"), "Supplement": 0}
+            ),
+            "FontDescriptor": document.Reference(descriptor),
+            "W": _Raw("[0 [" + " ".join(map(str, use.widths())) + "]]"),
+            "CIDToGIDMap": PDFName("Identity"),
+        }
+    )
+    to_unicode = PDFStream(PDFDictionary({}), _to_unicode(use).encode("ascii"), [PDFZCompress])
+    return PDFDictionary(
+        {
+            "Type": PDFName("Font"),
+            "Subtype": PDFName("Type0"),
+            "BaseFont": PDFName(base_name),
+            "Encoding": PDFName("Identity-H"),
+            "DescendantFonts": PDFArray([document.Reference(cid_font)]),
+            "ToUnicode": document.Reference(to_unicode),
+        }
+    )
+
+
+class _Raw(PDFObject):  # type: ignore[misc]  # reportlab is untyped
+    """A PDF value already written out (reportlab would format a long array number by number)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text.encode("ascii")
+
+    def format(self, document: Any) -> bytes:
+        return self.text
+
+
+def _to_unicode(use: FontUse) -> str:
+    entries = sorted(use.texts.items())
+    lines = [TO_UNICODE_HEADER]
+    for start in range(0, len(entries), 100):  # at most 100 entries per block
+        block = entries[start : start + 100]
+        lines.append(f"{len(block)} beginbfchar\n")
+        lines += [f"<{cid:04X}> <{_utf16_hex(text, bom=False)}>\n" for cid, text in block]
+        lines.append("endbfchar\n")
+    lines.append(TO_UNICODE_FOOTER)
+    return "".join(lines)
+
+
+def _utf16_hex(text: str, *, bom: bool = True) -> str:
+    return (("\ufeff" if bom else "") + text).encode("utf-16-be").hex().upper()
+
+
+def _n(value: float) -> str:
+    """A PDF number: short, and the same for the same value (stable output)."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in {"", "-0"} else text
