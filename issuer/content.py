@@ -38,6 +38,10 @@ class CertificateContent(BaseModel):
     certificate_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     result_id: str = Field(min_length=1, max_length=120)
     candidate_name: str = Field(min_length=1, max_length=200)
+    # Kept as the file gave them when it had two name columns; the certificate prints
+    # candidate_name (first name, then last name).
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
     date_of_birth: date
     candidate_number: str = Field(min_length=1, max_length=60)
     exam: str = Field(min_length=1, max_length=200)

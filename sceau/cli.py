@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import click
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer._click.exceptions import ClickException as TyperClickException
 
 from contracts.receipt import Receipt
+from issuer.columns import ColumnPlan, load_column_mapping, nearest_names
 from issuer.intake import IntakeReport, read_results
 from issuer.pipeline import Issuance, StageOutcome, run_batch, stage_results, unfinished_batches
 from issuer.recovery import recover_link
@@ -71,14 +76,37 @@ def init(ctx: typer.Context) -> None:
 @app.command()
 def issue(
     ctx: typer.Context,
-    results: Annotated[Path, typer.Argument(help="Jury-approved results, .csv or .json.")],
+    results: Annotated[Path, typer.Argument(help="Jury-approved results: CSV, XLSX, ODS or JSON.")],
     issue_valid_rows: Annotated[
         bool, typer.Option(help="Issue the valid rows even when others are rejected.")
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show how the columns and rows were understood; issue nothing."
+        ),
+    ] = False,
+    columns: Annotated[
+        Path | None,
+        typer.Option(
+            "--columns",
+            metavar="MAP.toml",
+            help='Column mapping: a \\[columns] table of lines  our_field = "Your header".',
+        ),
+    ] = None,
 ) -> None:
     """Issue certificates for a results file: sign, encrypt, anchor, deliver."""
     settings = settings_of(ctx)
-    report = read_results(results, today=date.today())
+    report = read_results(
+        results,
+        today=date.today(),
+        columns=load_column_mapping(columns) if columns else None,
+        default_language=settings.issuer_language,
+    )
+    if dry_run:
+        _show_dry_run(report)
+        raise typer.Exit(1 if report.rejected else 0)
+    _show_understanding_notes(report)
     if report.rejected and not issue_valid_rows:
         _show_rejected(report)
         console.print(
@@ -113,7 +141,7 @@ def demo(ctx: typer.Context) -> None:
     settings = settings_of(ctx)
     ensure_dev_environment(settings)
     sample = Path(__file__).parent / "samples" / "results-sample.csv"
-    ctx.invoke(issue, ctx=ctx, results=sample, issue_valid_rows=False)
+    ctx.invoke(issue, ctx=ctx, results=sample)
     _show_proof_check(settings)
     profile_file = settings.receipts_dir.parent / "issuer-profile.json"
     profile_file.write_bytes(compose.profile(settings).to_json())
@@ -213,14 +241,84 @@ def _finish_earlier_batches(issuance: Issuance) -> int:
     return len(pending)
 
 
-def _show_rejected(report: IntakeReport) -> None:
-    table = Table(title=f"Rejected rows of {report.source_name}", show_lines=False)
+def _show_rejected(report: IntakeReport, *, to: Console = console) -> None:
+    table = Table(title=Text(f"Rejected rows of {report.source_name}"), show_lines=False)
     table.add_column("line", justify="right")
     table.add_column("result id")
     table.add_column("reasons")
     for row in report.rejected:
-        table.add_row(str(row.line), row.result_id or "—", "\n".join(row.reasons))
-    console.print(table)
+        table.add_row(str(row.line), Text(row.result_id or "—"), Text("\n".join(row.reasons)))
+    to.print(table)
+
+
+def _show_understanding_notes(report: IntakeReport, *, to: Console = console) -> None:
+    """What an admin should know before issuing: ignored columns, repeated results."""
+    ignored = report.columns.ignored if report.columns else ()
+    if ignored:
+        names = ", ".join(repr(c.header or f"column {c.index + 1}") for c in ignored)
+        hint = "" if to is out else " (see --dry-run)"
+        to.print(f"Columns ignored: {names}{hint}", markup=False)
+    for repeat in report.repeats:
+        to.print(f"Repeated: {repeat}", markup=False)
+
+
+def _show_dry_run(report: IntakeReport) -> None:
+    """Columns as understood, then what each row would issue; nothing is signed."""
+    out.print(f"{report.source_name}: read as {report.read_as}", markup=False)
+    if report.columns:
+        out.print(_columns_table(report.columns))
+        for note in report.columns.notes:
+            out.print(f"Note: {note}", markup=False)
+    out.print(_rows_table(report))
+    _show_understanding_notes(report, to=out)
+    if report.rejected:
+        _show_rejected(report, to=out)
+    out.print(
+        f"Dry run: {len(report.rows)} certificate(s) would be issued, "
+        f"{len(report.rejected)} row(s) rejected. Nothing was signed, anchored or sent "
+        "(rows already issued by an earlier import would be skipped)."
+    )
+
+
+def _columns_table(plan: ColumnPlan) -> Table:
+    table = Table(title="Columns")
+    table.add_column("#", justify="right")
+    table.add_column("your column")
+    table.add_column("understood as")
+    table.add_column("how")
+    for column in plan.columns:
+        near = nearest_names(column.header) if column.field is None and column.header else []
+        how = column.how + (f" (nearest: {', '.join(near)})" if near else "")
+        header = Text(column.header or "—")
+        table.add_row(str(column.index + 1), header, column.field or "ignored", Text(how))
+    return table
+
+
+def _rows_table(report: IntakeReport) -> Table:
+    """One line per certificate to issue, one column per skill found in the file."""
+    skills = list(dict.fromkeys(s.skill for r in report.rows for s in r.fields["skills"]))
+    table = Table(title=Text(f"What {report.source_name} would issue"))
+    for name in ("line", "result id", "name", "level", *skills, "delivery"):
+        table.add_column(name, justify="right" if name == "line" else "left", overflow="fold")
+    for row in report.rows:
+        results = {s.skill: str(s.level or s.score) for s in row.fields["skills"]}
+        table.add_row(
+            str(row.line),
+            Text(row.result_id),
+            Text(str(row.fields["candidate_name"])),
+            _grade_text(row.fields),
+            *(results.get(skill, "—") for skill in skills),
+            f"e-mail ({row.message_language})" if row.email else f"letter ({row.message_language})",
+        )
+    return table
+
+
+def _grade_text(fields: Mapping[str, Any]) -> str:
+    parts = [str(fields["level"])] if fields.get("level") else []
+    if fields.get("score") is not None:
+        top = fields.get("score_max")
+        parts.append(f"{fields['score']}" + (f"/{top}" if top is not None else ""))
+    return " ".join(parts)
 
 
 def _show_summary(report: IntakeReport, outcome: StageOutcome) -> None:
@@ -262,6 +360,6 @@ def main() -> None:
         if mapped is None:
             raise
         code, label = mapped
-        console.print(f"[bold red]{label} error:[/] {error}")
+        console.print(f"[bold red]{label} error:[/] {escape(str(error))}")  # [columns] is text
         sys.exit(code)
     sys.exit(result if isinstance(result, int) else 0)  # click returns Exit codes here

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 
 from contracts.errors import RegistryError
+from issuer.columns import ColumnMappingError, parse_column_mapping
 from issuer.intake import IntakeReport, ResultsFileError, parse_results
 from issuer.revocation import RevocationError, carry_out, decide, requests
 from offchain_store.audit import count, entries, verify_chain
@@ -44,6 +45,7 @@ from sceau.web.state import AppState
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_MAPPING_BYTES = 16 * 1024  # fits in the multipart slack below
 _MULTIPART_SLACK = 64 * 1024  # room for the form's other fields and boundaries
 AUDIT_PAGE = 100
 BATCHES_SHOWN = 200
@@ -80,9 +82,37 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "role.auditor": "audit",
         "login.intro": "Collez votre jeton d'accès. Il sert à ouvrir une session de 8 heures ; "
         "il n'est conservé ni dans le navigateur ni dans la page.",
-        "import.intro": "Fichier CSV ou JSON de résultats validés par le jury, 10 Mo au plus. "
+        "import.intro": "Fichier de résultats validés par le jury, 10 Mo au plus : CSV "
+        "(séparateur virgule, point-virgule ou tabulation ; UTF-8 ou Windows-1252), XLSX, ODS "
+        "ou JSON. Les noms de colonnes usuels, en français ou en anglais, sont reconnus. "
         "Chaque ligne est vérifiée avant toute délivrance.",
-        "import.file": "Fichier de résultats (.csv ou .json)",
+        "import.file": "Fichier de résultats (.csv, .xlsx, .ods ou .json)",
+        "import.columns": "Correspondance des colonnes (facultatif, fichier .toml)",
+        "import.columns_hint": "Une table [columns], une ligne par colonne : notre champ = "
+        'votre en-tête, par exemple level = "Niveau final".',
+        "import.check": "Vérifier seulement",
+        "import.checked": "Vérification seulement : {n} certificat(s) seraient délivrés. Rien "
+        "n'a été signé, ancré ni envoyé.",
+        "import.read_as": "Lu comme :",
+        "import.columns_title": "Colonnes comprises",
+        "import.rows_title": "Ce qui serait délivré",
+        "import.ignored": "ignorée",
+        "import.ignored_columns": "Colonnes ignorées :",
+        "import.repeated": "Lignes {lines} identiques ({rid}) : un seul certificat.",
+        "import.by_email": "e-mail",
+        "import.by_letter": "lettre",
+        "col.column": "Votre colonne",
+        "col.field": "Compris comme",
+        "col.how": "Comment",
+        "col.name": "Nom",
+        "col.level": "Niveau",
+        "col.delivery": "Remise",
+        "how.known_name": "nom reconnu",
+        "how.mapping_file": "fichier de correspondance",
+        "how.skill_column": "colonne de compétence",
+        "how.not_understood": "non comprise",
+        "how.no_header": "sans en-tête",
+        "how.mapped_elsewhere": "le fichier de correspondance désigne une autre colonne",
         "import.issue_valid": "Délivrer les lignes valides même si d'autres sont rejetées",
         "import.submit": "Vérifier et délivrer",
         "import.no_file": "Choisissez un fichier de résultats.",
@@ -187,9 +217,36 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "role.auditor": "auditing",
         "login.intro": "Paste your access token. It opens an 8-hour session; it is kept "
         "neither in the browser nor in the page.",
-        "import.intro": "A CSV or JSON file of jury-approved results, 10 MB at most. Every row "
-        "is checked before anything is issued.",
-        "import.file": "Results file (.csv or .json)",
+        "import.intro": "A file of jury-approved results, 10 MB at most: CSV (comma, semicolon "
+        "or tab separated; UTF-8 or Windows-1252), XLSX, ODS or JSON. The usual column names, "
+        "in French or English, are understood. Every row is checked before anything is issued.",
+        "import.file": "Results file (.csv, .xlsx, .ods or .json)",
+        "import.columns": "Column mapping (optional, a .toml file)",
+        "import.columns_hint": "A [columns] table, one line per column: our field = your "
+        'header, for example level = "Niveau final".',
+        "import.check": "Check only",
+        "import.checked": "Check only: {n} certificate(s) would be issued. Nothing was signed, "
+        "anchored or sent.",
+        "import.read_as": "Read as:",
+        "import.columns_title": "Columns understood",
+        "import.rows_title": "What would be issued",
+        "import.ignored": "ignored",
+        "import.ignored_columns": "Columns ignored:",
+        "import.repeated": "Lines {lines} are the same ({rid}): one certificate.",
+        "import.by_email": "e-mail",
+        "import.by_letter": "letter",
+        "col.column": "Your column",
+        "col.field": "Understood as",
+        "col.how": "How",
+        "col.name": "Name",
+        "col.level": "Level",
+        "col.delivery": "Delivery",
+        "how.known_name": "known name",
+        "how.mapping_file": "mapping file",
+        "how.skill_column": "skill column",
+        "how.not_understood": "not understood",
+        "how.no_header": "no header",
+        "how.mapped_elsewhere": "the mapping file chose another column",
         "import.issue_valid": "Issue the valid rows even when others are rejected",
         "import.submit": "Check and issue",
         "import.no_file": "Choose a results file.",
@@ -384,26 +441,57 @@ async def import_results(request: Request, state: State, jobs: Jobs) -> Response
     declared = request.headers.get("content-length", "")
     if not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
         return _import_problem(request, state, who, 413, "import.too_large")
-    async with request.form(max_files=1, max_fields=4) as form:  # closes the spooled file
+    async with request.form(max_files=2, max_fields=6) as form:  # closes the spooled files
         csrf, issue_valid_rows = str(form.get("csrf") or ""), bool(form.get("issue_valid_rows"))
-        upload = form.get("results")
-        name = upload.filename if isinstance(upload, UploadFile) else None
-        raw = await upload.read(MAX_UPLOAD_BYTES + 1) if isinstance(upload, UploadFile) else b""
+        check_only = bool(form.get("check_only"))
+        name, raw = await _uploaded(form.get("results"), MAX_UPLOAD_BYTES)
+        mapping_name, mapping_raw = await _uploaded(form.get("columns"), MAX_MAPPING_BYTES)
     if not who.session.accepts(csrf):
         return error_page(request, state, 403, "error.csrf")
     if not name:
         return _import_problem(request, state, who, 422, "import.no_file")
-    if len(raw) > MAX_UPLOAD_BYTES:
+    if len(raw) > MAX_UPLOAD_BYTES or len(mapping_raw) > MAX_MAPPING_BYTES:
         return _import_problem(request, state, who, 413, "import.too_large")
     try:
-        report = await run_in_threadpool(parse_results, raw, name=name, today=state.now().date())
+        report = await run_in_threadpool(
+            _check_results, state, raw, name, mapping_raw, mapping_name
+        )
     except ResultsFileError as error:
         return _import_problem(request, state, who, 422, "import.unreadable", detail=str(error))
+    if check_only:
+        return _page(request, state, "admin_import.html", who, report=report, checked=True)
     if not report.rows or (report.rejected and not issue_valid_rows):
         problem = "import.no_valid_rows" if not report.rows else "import.nothing_issued"
         return _import_problem(request, state, who, 422, problem, report=report)
     job = jobs.start(state.settings, report, raw)
     return RedirectResponse(f"/admin/imports/{job.id}", status_code=303)
+
+
+async def _uploaded(upload: object, limit: int) -> tuple[str | None, bytes]:
+    """(file name, at most limit + 1 bytes) of a form's file field; (None, b"") when empty."""
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None, b""
+    return upload.filename, await upload.read(limit + 1)
+
+
+def _check_results(
+    state: AppState, raw: bytes, name: str, mapping_raw: bytes, mapping_name: str | None
+) -> IntakeReport:
+    """The same reading as `sceau issue`: the format from the content, the mapping if given."""
+    columns = None
+    if mapping_name:
+        try:
+            text = mapping_raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ColumnMappingError(f"{mapping_name} is not UTF-8 text") from None
+        columns = parse_column_mapping(text, source=mapping_name)
+    return parse_results(
+        raw,
+        name=name,
+        today=state.now().date(),
+        columns=columns,
+        default_language=state.settings.issuer_language,
+    )
 
 
 @router.get("/imports/{job_id}.json")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from contracts.errors import RegistryError
 from issuer.delivery import DeliveryError
 from issuer.errors import IssuanceError, SigningError
-from issuer.intake import IntakeReport, RejectedRow
+from issuer.intake import IntakeReport, RejectedRow, RepeatedResult
 from issuer.pipeline import Issuance, Progress, run_batch, stage_results, unfinished_batches
 from offchain_store.errors import StoreError
 from sceau import compose
@@ -62,6 +62,8 @@ class JobView:
     error_kind: str
     error_detail: str
     started_at: datetime
+    repeats: tuple[RepeatedResult, ...] = ()  # identical rows: one certificate each
+    ignored_columns: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -74,6 +76,8 @@ class _Job:
     source_name: str
     rejected: tuple[RejectedRow, ...]
     started_at: datetime
+    repeats: tuple[RepeatedResult, ...] = ()
+    ignored_columns: tuple[str, ...] = ()
     phase: str = "queued"
     done: int = 0
     total: int = 0
@@ -106,6 +110,8 @@ class _Job:
             error_kind=self.error_kind,
             error_detail=self.error_detail,
             started_at=self.started_at,
+            repeats=self.repeats,
+            ignored_columns=self.ignored_columns,
         )
 
 
@@ -140,6 +146,10 @@ class ImportJobs:
             source_name=report.source_name,
             rejected=tuple(report.rejected),
             started_at=datetime.now(UTC),
+            repeats=tuple(report.repeats),
+            ignored_columns=tuple(
+                c.header for c in (report.columns.ignored if report.columns else ()) if c.header
+            ),
         )
         thread = threading.Thread(
             target=self._run, args=(settings, job.id, report, source), name=f"import-{job.id[:8]}"

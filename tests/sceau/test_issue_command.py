@@ -89,7 +89,7 @@ def test_bad_rows_are_listed_and_nothing_is_issued(sceau_env: SceauEnv) -> None:
         "candidate_name: missing",
         "'X9' is not a CEFR level",
         "2099-01-01 is in the future",
-        "appears more than once (lines 2, 6)",
+        "lines 2, 6 are the same result; one certificate is issued",
         "not valid UTF-8",
         "Nothing issued",
     ):
@@ -106,3 +106,85 @@ def test_records_keep_no_content_or_link_key_after_delivery(sceau_env: SceauEnv)
     records = certificates(sceau_env.settings.database_url)
     assert {r.state for r in records} == {CertificateState.DELIVERED}
     assert all(r.staged_content is None and r.pending_link_key is None for r in records)
+
+
+def test_dry_run_shows_columns_and_rows_and_issues_nothing(sceau_env: SceauEnv) -> None:
+    export = sceau_env.root / "export.csv"
+    export.write_bytes(
+        "Nom;Prénom;Date de naissance;N° candidat;Numéro de résultat;Examen;Langue;"
+        "Niveau CECRL;Compréhension orale;Expression écrite;Date de session;Centre;Remarques\r\n"
+        "Durand;Camille;02/11/1995;C1;R-1;DCL;Anglais;B2;B1;B2;14/10/2026;Lyon;admis\r\n"
+        "Benali;Inès;21/03/1988;C2;R-2;DCL;Anglais;X9;C1;B2;14/10/2026;Lyon;\r\n"
+        "Martin;Léa;05/06/1990;C3;R-3;DCL;Anglais;C1;C1;C1;14/10/2026;Lyon;\r\n"
+        "Martin;Léa;05/06/1990;C3;R-3;DCL;Anglais;C1;C1;C1;14/10/2026;Lyon;\r\n".encode("cp1252")
+    )
+    client = sceau_env.chain.client()
+    nonce = client.web3.eth.get_transaction_count(sceau_env.chain.issuer.address)
+
+    done = run_sceau(sceau_env.config_file, "issue", str(export), "--dry-run")
+    assert done.returncode == 1, done.stderr + done.stdout  # a row is rejected
+    shown = done.stdout
+    assert "read as CSV, Windows-1252, separator ';'" in shown
+    for header, field in (
+        ("Nom", "last_name"),
+        ("Prénom", "first_name"),
+        ("N° candidat", "candidate_number"),
+        ("Niveau CECRL", "level"),
+        ("Compréhension orale", "skill_listening"),
+        ("Expression écrite", "skill_writing"),
+    ):
+        assert re.search(rf"│ {re.escape(header)}\s+│ {field}\s+│ known name", shown), shown
+    assert re.search(r"│ Remarques\s+│ ignored\s+│ not understood", shown), shown
+    assert re.search(r"┃ line ┃ result id ┃ name\s+┃ level ┃ listening ┃ writing ┃ delivery", shown)
+    assert re.search(
+        r"│\s+2 │ R-1\s+│ Camille Durand\s+│ B2\s+│ B1\s+│ B2\s+│ letter \(fr\)", shown
+    )
+    assert re.search(r"│\s+4 │ R-3\s+│ Léa Martin\s+│ C1 ", shown), shown
+    assert "R-3: lines 4, 5 are the same result" in shown
+    assert re.search(r"│\s+3 │ R-2\s+│ level: 'X9' is not a CEFR level", shown), shown
+    assert "Dry run: 2 certificate(s) would be issued, 1 row(s) rejected" in shown
+
+    assert certificates(sceau_env.settings.database_url) == []
+    assert not sceau_env.settings.mail.outbox.exists()
+    assert client.web3.eth.get_transaction_count(sceau_env.chain.issuer.address) == nonce
+
+
+def test_dry_run_with_a_mapping_file(sceau_env: SceauEnv) -> None:
+    export = sceau_env.root / "odd.csv"
+    export.write_text(
+        "Ident,Apprenant,Naiss.,Dossier,Epreuve,Matière,Résultat,Jour,Lieu\n"
+        "X-1,Camille Durand,1995-11-02,C1,DCL,Anglais,B2,2026-10-14,Lyon\n",
+        encoding="utf-8",
+    )
+    mapping = sceau_env.root / "columns.toml"
+    mapping.write_text(
+        '[columns]\nresult_id = "Ident"\ncandidate_name = "Apprenant"\n'
+        'date_of_birth = "Naiss."\ncandidate_number = "Dossier"\nexam = "Epreuve"\n'
+        'language = "Matière"\nlevel = "Résultat"\nsession_date = "Jour"\n',
+        encoding="utf-8",
+    )
+    done = run_sceau(
+        sceau_env.config_file, "issue", str(export), "--columns", str(mapping), "--dry-run"
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert re.search(r"│ Apprenant\s+│ candidate_name\s+│ mapping file", done.stdout)
+    assert re.search(r"│ Lieu\s+│ centre\s+│ known name", done.stdout)
+    assert re.search(r"│\s+2 │ X-1\s+│ Camille Durand\s+│ B2", done.stdout)
+    assert certificates(sceau_env.settings.database_url) == []
+
+
+def test_columns_not_understood_are_named_with_the_nearest_known_names(
+    sceau_env: SceauEnv,
+) -> None:
+    export = sceau_env.root / "export.csv"
+    export.write_text(
+        "last_name;first_name;date_naissance;cefr_level;listening;reading\n"
+        "Durand;Camille;1995-11-02;B2;B1;B2\n",
+        encoding="utf-8-sig",
+    )
+    done = run_sceau(sceau_env.config_file, "issue", str(export))
+    assert done.returncode == 2, done.stderr + done.stdout
+    error = " ".join(done.stderr.split())
+    assert "Columns found: 'last_name', 'first_name', 'date_naissance', 'cefr_level'" in error
+    assert "Not understood: 'date_naissance' (nearest known names: 'date de naissance'" in error
+    assert "Missing column(s) for result_id" in error and "--columns MAP.toml" in error
