@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
+from collections.abc import Mapping
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from contracts.errors import RegistryError
 from issuer.revocation import RevocationError
@@ -24,12 +29,27 @@ from offchain_store.shares import (
 from offchain_store.tokens import TokenError, TokenForbidden
 from sceau.settings import ConfigurationError, Settings
 from sceau.web import admin_pages, pages, routes_admin, routes_api, routes_candidate
+from sceau.web.access_log import AccessLog
+from sceau.web.errors import (
+    MalformedJson,
+    NotAPdf,
+    NotJsonContent,
+    ProofNotFound,
+    RequestNotFound,
+    UploadTooLarge,
+)
 from sceau.web.state import AppState
 
 log = logging.getLogger("sceau.web")
 
 # One place maps domain errors to HTTP statuses; messages are plain language, never secrets.
 HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (NotJsonContent, 400, "not_json"),
+    (MalformedJson, 400, "malformed_json"),
+    (ProofNotFound, 404, "proof_not_found"),
+    (RequestNotFound, 404, "request_not_found"),
+    (UploadTooLarge, 413, "too_large"),
+    (NotAPdf, 415, "not_a_pdf"),
     (TokenForbidden, 403, "forbidden"),
     (TokenError, 401, "unauthorized"),
     (CertificateNotFound, 404, "certificate_not_found"),
@@ -88,8 +108,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_api.router)
     app.include_router(routes_candidate.router)
     app.include_router(routes_admin.router)
+    app.add_middleware(AccessLog)  # added last: the outermost layer, it sees every answer
     for kind, status, code in HTTP_STATUS:
         app.add_exception_handler(kind, _handler(status, code))
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
     return app
 
 
@@ -135,12 +158,62 @@ async def _limit_body(request: Request, call_next: Any) -> Response:
 
 def _handler(status: int, code: str):  # type: ignore[no-untyped-def]
     async def handle(request: Request, error: Exception) -> JSONResponse:
-        if status >= 500:
-            log.error(
-                "%s on %s %s: %s", code, request.method, request.url.path, type(error).__name__
-            )
+        if status >= 500:  # the access log line carries the route; never the path or a message
+            log.error("%s (%s) request=%s", code, type(error).__name__, _request_id(request))
         # A server-side failure's own message may name paths, buckets or hosts: not for callers.
         message = SERVER_MESSAGES.get(code, "Internal error.") if status >= 500 else str(error)
-        return JSONResponse({"code": code, "message": message}, status_code=status)
+        return _error(status, code, message)
 
     return handle
+
+
+async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's own answer quotes the input (a link key, once): here, only where and what."""
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        {"loc": _location(problem), "type": _word(str(problem.get("type", "invalid")))}
+        for problem in error.errors()[:20]
+    ]
+    message = "The request does not match the API schema."
+    return _error(422, "invalid_request", message, errors=problems)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """Starlette's 404 and 405 (and any HTTPException): a fixed message for the status."""
+    assert isinstance(error, HTTPException)
+    status = error.status_code
+    if status < 400:
+        return Response(status_code=status, headers=error.headers)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    return _error(status, code, f"{phrase}.", headers=error.headers)
+
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+
+
+def _location(problem: dict[str, Any]) -> list[str | int]:
+    """A field's location; an unknown field's name is the caller's own input, so not it."""
+    loc = list(problem.get("loc", ()))
+    if problem.get("type") == "extra_forbidden" and loc:
+        loc[-1] = "(unknown field)"
+    return [part if isinstance(part, int) else _word(str(part)) for part in loc]
+
+
+def _word(part: str) -> str:
+    return part if _NAME.match(part) or part == "(unknown field)" else "(name)"
+
+
+def _request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", "-"))
+
+
+def _error(
+    status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse({"code": code, "message": message, **extra}, status, headers=headers)

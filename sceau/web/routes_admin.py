@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from issuer.revocation import carry_out, decide, requests, revoke_on_initiative
 from offchain_store.audit import entries, verify_chain
-from offchain_store.records import BatchRecord, RequestState
+from offchain_store.records import BatchRecord, BatchState, RequestKind, RequestState
+from offchain_store.shares import CertificateNotFound
 from offchain_store.tokens import (
     AdminRole,
     AdminTokenRecord,
@@ -22,19 +25,37 @@ from offchain_store.tokens import (
 )
 from sceau import compose
 from sceau.web.deps import State, app_state
+from sceau.web.errors import RequestNotFound
+from sceau.web.json_bodies import StrictJsonRoute
+from sceau.web.schemas import JSON_BODY_ERRORS, error_answers
+from verifier.status import public_status
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+BEARER = HTTPBearer(
+    scheme_name="AdminToken",
+    description="An admin token (sceau_<12 hex>_<43 base64url>), made with `sceau admin token`.",
+    auto_error=False,
+)
+router = APIRouter(
+    prefix="/api/v1/admin",
+    tags=["admin"],
+    route_class=StrictJsonRoute,
+    # 401: no valid token; 403: a valid token whose role may not do this.
+    responses=error_answers(401, 403, 422),
+)
+DECISION_ERRORS = error_answers(*JSON_BODY_ERRORS, 404)
 
 
 def requires(*roles: AdminRole) -> Callable[..., AdminTokenRecord]:
     """A dependency: the bearer token must be valid and hold one of `roles` (admin always may)."""
 
-    def check(request: Request) -> AdminTokenRecord:
+    def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    ) -> AdminTokenRecord:
         state = app_state(request)
-        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not presented:
+        if credentials is None:
             raise MalformedAdminToken()
-        token = authenticate(state.engine, presented.strip(), now=state.now())
+        token = authenticate(state.engine, credentials.credentials.strip(), now=state.now())
         require_role(token, *roles)
         return token
 
@@ -53,20 +74,71 @@ IssuerOrAuditor = Annotated[
 
 
 class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     note: str = Field(min_length=1, max_length=500)
+
+
+class InitiativeReason(StrEnum):
+    """Why the issuer revokes on its own initiative."""
+
+    ISSUER_ERROR = "issuer_error"
+    FRAUD = "fraud"
+    SUPERSEDED = "superseded"
+
+
+class RevocationCategory(StrEnum):
+    """A request's reason category (the names of contracts.client.RevocationReason)."""
+
+    HOLDER_REQUEST = "holder_request"
+    ISSUER_ERROR = "issuer_error"
+    FRAUD = "fraud"
+    SUPERSEDED = "superseded"
+    RETENTION_EXPIRED = "retention_expired"
 
 
 class InitiativeRevocation(BaseModel):
-    reason: str = Field(description="issuer_error, fraud or superseded")
+    model_config = ConfigDict(extra="forbid")
+
+    reason: InitiativeReason
     note: str = Field(min_length=1, max_length=500)
+
+
+class Revoked(BaseModel):
+    revoked: int = Field(description="How many certificates were revoked on chain and shredded.")
+
+
+class AuditEntry(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+
+
+class AuditPage(BaseModel):
+    intact: bool
+    problem: str | None
+    entries: list[AuditEntry]
+
+
+class BatchView(BaseModel):
+    id: str
+    source: str
+    state: BatchState
+    created_at: datetime
+    root: str | None
+    transaction: str | None
+    block: int | None
+    anchored_at: datetime | None
 
 
 class RequestView(BaseModel):
     id: str
     certificate_id: str
-    kind: str
-    category: str
-    state: str
+    kind: RequestKind
+    category: RevocationCategory
+    state: RequestState
     explanation: str
     created_at: datetime
     decided_at: datetime | None
@@ -83,9 +155,17 @@ def list_revocations(state: State, _: RevokerOrAuditor, all: bool = False) -> li
     return [RequestView.model_validate(r, from_attributes=True) for r in found]
 
 
-@router.post("/revocations/{request_id}/approve")
-def approve(request_id: str, body: Decision, state: State, token: Revoker) -> dict[str, int]:
+def _known_request(state: State, request_id: str) -> None:
+    if not any(r.id == request_id for r in requests(state.engine)):
+        raise RequestNotFound()
+
+
+@router.post(
+    "/revocations/{request_id}/approve", responses={**DECISION_ERRORS, **error_answers(503)}
+)
+def approve(request_id: str, body: Decision, state: State, token: Revoker) -> Revoked:
     """Approve: the certificate (and any other approved one) is revoked on chain and shredded."""
+    _known_request(state, request_id)
     decide(
         state.engine,
         request_id,
@@ -95,11 +175,12 @@ def approve(request_id: str, body: Decision, state: State, token: Revoker) -> di
         now=state.now(),
         audit=state.audit,
     )
-    return {"revoked": carry_out(compose.revocations(state.settings), actor=_actor(token))}
+    return Revoked(revoked=carry_out(compose.revocations(state.settings), actor=_actor(token)))
 
 
-@router.post("/revocations/{request_id}/refuse", status_code=204)
+@router.post("/revocations/{request_id}/refuse", status_code=204, responses=DECISION_ERRORS)
 def refuse(request_id: str, body: Decision, state: State, token: Revoker) -> None:
+    _known_request(state, request_id)
     decide(
         state.engine,
         request_id,
@@ -111,25 +192,27 @@ def refuse(request_id: str, body: Decision, state: State, token: Revoker) -> Non
     )
 
 
-@router.post("/certificates/{certificate_id}/revoke")
-def revoke(
-    certificate_id: str, body: InitiativeRevocation, state: State, token: Admin
-) -> dict[str, int]:
+@router.post(
+    "/certificates/{certificate_id}/revoke", responses={**DECISION_ERRORS, **error_answers(503)}
+)
+def revoke(certificate_id: str, body: InitiativeRevocation, state: State, token: Admin) -> Revoked:
     """The issuer revokes on its own initiative (error, fraud, superseded)."""
+    if public_status(state.engine, certificate_id) is None:
+        raise CertificateNotFound()
     revoke_on_initiative(
         state.engine,
         certificate_id=certificate_id,
-        category=body.reason,
+        category=body.reason.value,
         note=body.note,
         actor=_actor(token),
         now=state.now(),
         audit=state.audit,
     )
-    return {"revoked": carry_out(compose.revocations(state.settings), actor=_actor(token))}
+    return Revoked(revoked=carry_out(compose.revocations(state.settings), actor=_actor(token)))
 
 
 @router.get("/audit")
-def audit_log(state: State, _: Auditor, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def audit_log(state: State, _: Auditor, limit: int = 50, offset: int = 0) -> AuditPage:
     """The audit log, newest first, with its integrity status."""
     check = verify_chain(state.engine)
     rows = entries(
@@ -138,18 +221,15 @@ def audit_log(state: State, _: Auditor, limit: int = 50, offset: int = 0) -> dic
         offset=max(0, min(offset, 10**9)),
         newest_first=True,
     )
-    return {
-        "intact": check.ok,
-        "problem": check.problem,
-        "entries": [
-            {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject}
-            for e in rows
-        ],
-    }
+    return AuditPage(
+        intact=check.ok,
+        problem=check.problem,
+        entries=[AuditEntry.model_validate(e, from_attributes=True) for e in rows],
+    )
 
 
 @router.get("/batches")
-def batches(state: State, _: IssuerOrAuditor, limit: int = 50) -> list[dict[str, Any]]:
+def batches(state: State, _: IssuerOrAuditor, limit: int = 50) -> list[BatchView]:
     """Issued batches with their anchoring transactions."""
     with Session(state.engine) as session:
         query = (
@@ -159,15 +239,15 @@ def batches(state: State, _: IssuerOrAuditor, limit: int = 50) -> list[dict[str,
         )
         found = session.exec(query).all()
     return [
-        {
-            "id": b.id,
-            "source": b.source_name,
-            "state": b.state,
-            "created_at": b.created_at,
-            "root": b.root,
-            "transaction": b.tx_hash,
-            "block": b.block_number,
-            "anchored_at": b.anchored_at,
-        }
+        BatchView(
+            id=b.id,
+            source=b.source_name,
+            state=b.state,
+            created_at=b.created_at,
+            root=b.root,
+            transaction=b.tx_hash,
+            block=b.block_number,
+            anchored_at=b.anchored_at,
+        )
         for b in found
     ]

@@ -6,12 +6,21 @@ import base64
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 
 from contracts.profile import PROFILE_PATH
+from offchain_store.shares import CertificateNotFound
 from sceau.web.deps import ClientHint, State
-from sceau.web.schemas import CertificateStatus, LinkKeyBody, SharedCertificateBody
+from sceau.web.errors import NotAPdf, ProofNotFound, UploadTooLarge
+from sceau.web.json_bodies import StrictJsonRoute
+from sceau.web.schemas import (
+    JSON_BODY_ERRORS,
+    CertificateStatus,
+    LinkKeyBody,
+    SharedCertificateBody,
+    error_answers,
+)
 from verifier.share_link import verify_share
 from verifier.status import public_status, receipt_for_hash
 from verifier.upload import verify_uploaded
@@ -19,24 +28,40 @@ from verifier.upload import verify_uploaded
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _ID = r"^[0-9a-f]{32}$"
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
+JSON_DOCUMENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"schema": {"type": "object"}}}}
+}
 
 
-@router.get(PROFILE_PATH, tags=["public"], summary="The issuer's public profile")
+@router.get(
+    PROFILE_PATH,
+    tags=["public"],
+    summary="The issuer's public profile",
+    responses={**JSON_DOCUMENT, **error_answers(503)},
+)
 def issuer_profile(state: State) -> Response:
     return Response(state.profile().to_json(), media_type="application/json")
 
 
-@router.get("/api/v1/certificates/{certificate_id}/status", tags=["public"])
+@router.get(
+    "/api/v1/certificates/{certificate_id}/status",
+    tags=["public"],
+    responses=error_answers(404, 422),
+)
 def certificate_status(certificate_id: str, state: State) -> CertificateStatus:
     """Issuer, status and anchoring of a certificate; no personal data."""
     found = public_status(state.engine, certificate_id) if re.match(_ID, certificate_id) else None
     if found is None:
-        raise HTTPException(404, "No certificate with this id.")
+        raise CertificateNotFound()
     return CertificateStatus(issuer=state.settings.issuer_name, **found.__dict__)
 
 
-@router.get("/api/v1/proofs/{pdf_sha256}", tags=["public"])
+@router.get(
+    "/api/v1/proofs/{pdf_sha256}",
+    tags=["public"],
+    responses={**JSON_DOCUMENT, **error_answers(404, 422)},
+)
 def proof_for_pdf_hash(pdf_sha256: str, state: State) -> Response:
     """The receipt (hashes only) of the certificate whose PDF has this SHA-256."""
     receipt = (
@@ -45,11 +70,13 @@ def proof_for_pdf_hash(pdf_sha256: str, state: State) -> Response:
         else None
     )
     if receipt is None:
-        raise HTTPException(404, "No certificate with this PDF hash.")
+        raise ProofNotFound()
     return Response(receipt.to_json(), media_type="application/json")
 
 
-@router.post("/api/v1/verify", tags=["verify"])
+@router.post(
+    "/api/v1/verify", tags=["verify"], responses=error_answers(400, 411, 413, 415, 422, 503)
+)
 def verify_pdf(
     state: State, file: Annotated[UploadFile, File(description="The signed PDF")]
 ) -> dict[str, Any]:
@@ -59,7 +86,11 @@ def verify_pdf(
     return report.model_dump(mode="json")
 
 
-@router.post("/api/v1/shares/{share_id}/open", tags=["verify"])
+@router.post(
+    "/api/v1/shares/{share_id}/open",
+    tags=["verify"],
+    responses=error_answers(*JSON_BODY_ERRORS, 403, 503),
+)
 def open_shared(
     share_id: str, body: LinkKeyBody, state: State, client: ClientHint
 ) -> SharedCertificateBody:
@@ -87,7 +118,7 @@ def _explorer_link(state: State, transaction: str | None) -> str | None:
 def _read_pdf(file: UploadFile) -> bytes:
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        raise UploadTooLarge()
     if not data.lstrip()[:5] == b"%PDF-":
-        raise HTTPException(415, "The file is not a PDF.")
+        raise NotAPdf()
     return data

@@ -11,12 +11,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from issuer.revocation import request_by_candidate
 from offchain_store.crypto import LinkKey
-from offchain_store.records import RequestKind
+from offchain_store.records import RequestKind, RequestState
 from offchain_store.shares import create_share, end_share, list_shares, open_as_candidate
 from sceau.web.deps import State
-from sceau.web.schemas import LinkKeyBody
+from sceau.web.json_bodies import StrictJsonRoute
+from sceau.web.schemas import JSON_BODY_ERRORS, LinkKeyBody, error_answers
 
-router = APIRouter(prefix="/api/v1/me/{certificate_id}", tags=["candidate"])
+router = APIRouter(
+    prefix="/api/v1/me/{certificate_id}",
+    tags=["candidate"],
+    route_class=StrictJsonRoute,
+    # 403: the key does not open this certificate; 404: no such certificate (or share).
+    responses=error_answers(*JSON_BODY_ERRORS, 403, 404, 410),
+)
 
 
 class CandidateView(BaseModel):
@@ -130,7 +137,7 @@ class NewRequest(LinkKeyBody):
 class RequestView(BaseModel):
     request_id: str
     kind: RequestKind
-    state: str
+    state: RequestState
     what_happens_en: str
     what_happens_fr: str
 

@@ -41,6 +41,42 @@ class SharedCertificateBody(BaseModel):
     transaction_url: str | None = None
 
 
+class FieldProblem(BaseModel):
+    """Where a request departs from the schema and how: never the value that was sent."""
+
+    loc: list[str | int]
+    type: str
+
+
 class ApiError(BaseModel):
+    """Every error answer: a stable code, a fixed message, and for 422 the fields at fault."""
+
     code: str
     message: str
+    errors: list[FieldProblem] | None = None
+
+
+ERROR_ANSWERS: dict[int, str] = {
+    400: "The body is not strict JSON (UTF-8, finite numbers, unique keys), not sent as JSON, "
+    "or not a well-formed multipart upload.",
+    401: "No valid bearer token.",
+    403: "The token's role may not do this, or the link key does not open this certificate.",
+    404: "No such certificate, share or request.",
+    410: "The certificate was revoked: its content is gone.",
+    411: "The body was sent without a length.",
+    413: "The body or file is too large.",
+    415: "The file is not a PDF.",
+    422: "The request does not match the schema, or the domain refuses it as asked.",
+    503: "The chain, or the service's own set-up, is not available right now.",
+}
+
+
+def error_answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each answered with an ApiError."""
+    return {
+        status: {"model": ApiError, "description": ERROR_ANSWERS[status]} for status in statuses
+    }
+
+
+JSON_BODY_ERRORS = (400, 411, 413, 422)
+"""What any endpoint with a JSON body may answer before its own logic runs."""
