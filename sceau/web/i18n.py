@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from fastapi import Request
 
 LANGUAGES = ("fr", "en")
@@ -39,7 +39,6 @@ WORDS: dict[str, dict[str, str]] = {
         "reason": "Motif",
         "shared_with": "Partagé avec",
         "expires": "Expire le",
-        "no_key": "Ce lien est incomplet : la clé (après « # ») manque. Demandez un nouveau lien.",
         "check_title": "Vérifier un certificat PDF",
         "check_intro": "Déposez le PDF ici, ou choisissez-le. Le fichier est vérifié par ce "
         "service ; il n'est pas conservé.",
@@ -82,19 +81,58 @@ WORDS: dict[str, dict[str, str]] = {
         "request_sent": "Demande envoyée. L'organisme vous répondra.",
         "error_title": "Un problème est survenu",
         "back_home": "Vérifier un autre certificat",
-        "error.not_found": "Cette page n'existe pas.",
-        "error.share_expired": "Ce lien de partage a expiré. Demandez un nouveau lien au candidat.",
-        "error.share_ended": "Le candidat a mis fin à ce partage.",
-        "error.wrong_key": "La clé de ce lien n'ouvre pas le certificat. Vérifiez que le lien "
-        "est complet.",
-        "error.revoked": "Ce certificat a été révoqué.",
+        "error.not_found.title": "Cette page n'existe pas",
+        "error.not_found": "Vérifiez l'adresse, ou recopiez-la en entier depuis le message reçu.",
+        "error.share_unknown.title": "Ce lien de partage n'existe pas",
+        "error.share_unknown": "Vérifiez qu'il a été recopié en entier depuis le message reçu, "
+        "ou demandez un nouveau lien au candidat.",
+        "error.share_expired.title": "Ce partage a expiré le {date}",
+        "error.share_expired.title.undated": "Ce partage a expiré",
+        "error.share_expired": "Le candidat l'avait ouvert pour une durée limitée. Demandez-lui un "
+        "nouveau lien si vous avez encore besoin de voir le certificat.",
+        "error.share_ended.title": "Ce partage a été clos par le candidat",
+        "error.share_ended": "Le certificat ne peut plus être consulté par ce lien. Demandez un "
+        "nouveau lien au candidat si vous en avez encore besoin.",
+        "error.share_exhausted.title": "Ce partage a été ouvert autant de fois que le candidat "
+        "l'avait permis",
+        "error.share_exhausted": "Il ne peut plus être ouvert. Demandez un nouveau lien au "
+        "candidat si vous en avez encore besoin.",
+        "error.wrong_link_key.title": "Ce lien est incomplet ou mal recopié",
+        "error.wrong_link_key": "Copiez-le à nouveau en entier depuis le message que vous avez "
+        "reçu, sans oublier la fin après «\u00a0#\u00a0». Cette page ne dit rien du "
+        "certificat lui-même.",
+        "error.revoked.title": "Ce certificat a été révoqué le {date} {reason}",
+        "error.revoked.title.no_reason": "Ce certificat a été révoqué le {date}",
+        "error.revoked.title.undated": "Ce certificat a été révoqué",
+        "error.revoked": "Il n'est plus valable, et son contenu a été détruit : il ne peut plus "
+        "être consulté.",
+        "reason.holder_request": "à la demande de son titulaire",
+        "reason.issuer_error": "à la suite d'une erreur de l'organisme émetteur",
+        "reason.fraud": "pour fraude",
+        "reason.superseded": "parce qu'un nouveau certificat le remplace",
+        "reason.retention_expired": "au terme de sa durée de conservation",
+        "reason_name.holder_request": "Demande du titulaire",
+        "reason_name.issuer_error": "Erreur de l'organisme émetteur",
+        "reason_name.fraud": "Fraude",
+        "reason_name.superseded": "Remplacé par un nouveau certificat",
+        "reason_name.retention_expired": "Fin de la durée de conservation",
+        "reason_name.unspecified": "Non précisé",
+        "check.revoked": "Révoqué sur la chaîne le {date} (motif : {reason}).",
+        "check.share_expired": "Ce partage a expiré le {date}.",
+        "check.anchored": "Racine ancrée le {date} (bloc {block_number}) par {anchored_by}.",
+        "check.signature_valid": "La signature PAdES est intacte, couvre tout le fichier et "
+        "remonte à une racine de confiance (au {date}).",
         "error.chain": "La chaîne de blocs est injoignable : la vérification est impossible "
         "pour l'instant.",
         "error.not_pdf": "Ce fichier n'est pas un PDF.",
         "error.too_large": "Ce fichier est trop volumineux (10 Mo au plus).",
+        "error.chain.title": "Vérification impossible pour l'instant",
+        "error.server.title": "Le service n'a pas pu répondre",
         "error.server": "Une erreur interne est survenue. Réessayez plus tard.",
-        "error.forbidden": "Accès refusé.",
-        "error.csrf": "Le formulaire a expiré. Rechargez la page et recommencez.",
+        "error.forbidden.title": "Accès refusé",
+        "error.forbidden": "Votre jeton ne donne pas accès à cette page.",
+        "error.csrf.title": "Le formulaire a expiré",
+        "error.csrf": "Rechargez la page et recommencez.",
         "admin": "Administration",
         "admin_login": "Connexion de l'administration",
         "token": "Jeton d'accès",
@@ -129,7 +167,6 @@ WORDS: dict[str, dict[str, str]] = {
         "reason": "Reason",
         "shared_with": "Shared with",
         "expires": "Expires on",
-        "no_key": "This link is incomplete: the key (after '#') is missing. Ask for a new link.",
         "check_title": "Check a PDF certificate",
         "check_intro": "Drop the PDF here, or choose it. The file is checked by this service; "
         "it is not kept.",
@@ -172,18 +209,57 @@ WORDS: dict[str, dict[str, str]] = {
         "request_sent": "Request sent. The issuing body will answer you.",
         "error_title": "Something went wrong",
         "back_home": "Check another certificate",
-        "error.not_found": "This page does not exist.",
-        "error.share_expired": "This share link has expired. Ask the candidate for a new link.",
-        "error.share_ended": "The candidate ended this share.",
-        "error.wrong_key": "This link's key does not open the certificate. Check that the link "
-        "is complete.",
-        "error.revoked": "This certificate was revoked.",
+        "error.not_found.title": "This page does not exist",
+        "error.not_found": "Check the address, or copy it again in full from the message you "
+        "received.",
+        "error.share_unknown.title": "This share link does not exist",
+        "error.share_unknown": "Check that it was copied in full from the message you received, "
+        "or ask the candidate for a new link.",
+        "error.share_expired.title": "This share expired on {date}",
+        "error.share_expired.title.undated": "This share has expired",
+        "error.share_expired": "The candidate opened it for a limited time. Ask them for a new "
+        "link if you still need to see the certificate.",
+        "error.share_ended.title": "This share was ended by the candidate",
+        "error.share_ended": "The certificate can no longer be seen through this link. Ask the "
+        "candidate for a new link if you still need it.",
+        "error.share_exhausted.title": "This share has been opened as many times as the "
+        "candidate allowed",
+        "error.share_exhausted": "It cannot be opened again. Ask the candidate for a new link if "
+        "you still need it.",
+        "error.wrong_link_key.title": "This link is incomplete or mistyped",
+        "error.wrong_link_key": "Copy it again in full from the message you received, including "
+        "the end after '#'. This page says nothing about the certificate itself.",
+        "error.revoked.title": "This certificate was revoked on {date} {reason}",
+        "error.revoked.title.no_reason": "This certificate was revoked on {date}",
+        "error.revoked.title.undated": "This certificate was revoked",
+        "error.revoked": "It is no longer valid, and its content was destroyed: it can no "
+        "longer be seen.",
+        "reason.holder_request": "at the holder's request",
+        "reason.issuer_error": "because of an error by the issuing body",
+        "reason.fraud": "for fraud",
+        "reason.superseded": "because a new certificate replaces it",
+        "reason.retention_expired": "because its retention period ended",
+        "reason_name.holder_request": "Holder's request",
+        "reason_name.issuer_error": "Error by the issuing body",
+        "reason_name.fraud": "Fraud",
+        "reason_name.superseded": "Replaced by a new certificate",
+        "reason_name.retention_expired": "Retention period ended",
+        "reason_name.unspecified": "Not specified",
+        "check.revoked": "Revoked on chain on {date} (reason: {reason}).",
+        "check.share_expired": "This share expired on {date}.",
+        "check.anchored": "Root anchored on {date} (block {block_number}) by {anchored_by}.",
+        "check.signature_valid": "The PAdES signature is intact, covers the whole file and "
+        "chains to a trusted root (as of {date}).",
         "error.chain": "The blockchain cannot be reached: the check is impossible for now.",
         "error.not_pdf": "This file is not a PDF.",
         "error.too_large": "This file is too large (10 MB at most).",
+        "error.chain.title": "The check cannot be done for now",
+        "error.server.title": "The service could not answer",
         "error.server": "An internal error occurred. Please try again later.",
-        "error.forbidden": "Access denied.",
-        "error.csrf": "The form has expired. Reload the page and try again.",
+        "error.forbidden.title": "Access denied",
+        "error.forbidden": "Your token does not give access to this page.",
+        "error.csrf.title": "The form has expired",
+        "error.csrf": "Reload the page and try again.",
         "admin": "Administration",
         "admin_login": "Administration sign-in",
         "token": "Access token",
@@ -213,6 +289,7 @@ class Translator:
         self.lang = lang
         self.other = "en" if lang == "fr" else "fr"
         self._words = WORDS[lang]
+        self._locale = "fr_FR" if lang == "fr" else "en_GB"  # as the pages' script formats them
 
     def __call__(self, key: str) -> str:
         return self._words.get(key, WORDS[DEFAULT].get(key, key))
@@ -220,11 +297,41 @@ class Translator:
     def date(self, value: datetime | None) -> str:
         if value is None:
             return "—"
-        return format_datetime(value, format="long", locale=self.lang, tzinfo=value.tzinfo)
+        return self._first(
+            format_datetime(value, format="long", locale=self._locale, tzinfo=value.tzinfo)
+        )
+
+    def day(self, value: datetime) -> str:
+        """The day of `value` in its own time zone: "1er décembre 2026", "1 December 2026"."""
+        return self._first(format_date(value, format="long", locale=self._locale))
+
+    def _first(self, text: str) -> str:
+        # French writes the first day of a month as an ordinal: « le 1er décembre ».
+        return "1er" + text[1:] if self.lang == "fr" and text.startswith("1 ") else text
+
+    def reason_name(self, code: str | None) -> str:
+        """A revocation reason category in words; an unknown one is "not specified"."""
+        return self._words.get(f"reason_name.{code}", self._words["reason_name.unspecified"])
+
+    def revoked_headline(self, at: datetime | None, reason: str | None) -> str:
+        """ "This certificate was revoked on 1 December 2026 at the holder's request"."""
+        if at is None:
+            return self("error.revoked.title.undated")
+        phrase = self._words.get(f"reason.{reason}")
+        if phrase is None:
+            return self("error.revoked.title.no_reason").format(date=self.day(at))
+        return self("error.revoked.title").format(date=self.day(at), reason=phrase)
+
+    def expired_headline(self, at: datetime | None) -> str:
+        """ "This share expired on 1 December 2026"."""
+        if at is None:
+            return self("error.share_expired.title.undated")
+        return self("error.share_expired.title").format(date=self.day(at))
 
     def js_words(self) -> dict[str, str]:
         """The words the page's script needs (passed as data, never as inline script)."""
-        return {k: v for k, v in self._words.items() if k.startswith(("verdict", "status."))} | {
+        prefixes = ("verdict", "status.", "error.", "reason", "check.")
+        return {k: v for k, v in self._words.items() if k.startswith(prefixes)} | {
             k: self._words[k]
             for k in (
                 "checking",

@@ -1,8 +1,9 @@
-"""Server-rendered pages: verify, status, candidate. The same services as the JSON API."""
+"""Server-rendered pages: verify, status, share, candidate. The same services as the JSON API."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlmodel import Session
 from offchain_store.records import CertificateRecord, CertificateState, ShareRecord
 from sceau.web.deps import State
 from sceau.web.i18n import COOKIE, Translator, language_of
+from verifier.share_link import tombstone_report
 from verifier.status import public_status
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -46,7 +48,10 @@ def render(
 def error_page(
     request: Request, state: State, status_code: int, key: str, **context: Any
 ) -> HTMLResponse:
+    """A page headed by what happened (`key`.title), then what to do (`key`)."""
     t = Translator(language_of(request))
+    context.setdefault("headline", t(f"{key}.title"))
+    context.setdefault("tone", "ERROR")
     return render(request, state, "error.html", status_code, message=t(key), **context)
 
 
@@ -70,23 +75,25 @@ def status_page(certificate_id: str, request: Request, state: State) -> HTMLResp
 
 @router.get("/s/{share_id}", response_class=HTMLResponse)
 def share_page(share_id: str, request: Request, state: State) -> HTMLResponse:
-    """What can be told without the key (unknown, ended, expired) is told with its status."""
+    """What can be told without the key (unknown, revoked, ended, expired, used up) heads the
+    page; otherwise the page's script opens the share with the key from the fragment."""
     with Session(state.engine) as session:
         share = session.get(ShareRecord, share_id) if _is_id(share_id) else None
         cert = session.get(CertificateRecord, share.certificate_id) if share else None
     if share is None or cert is None:
-        return error_page(request, state, 404, "error.not_found")
+        return error_page(request, state, 404, "error.share_unknown", tone="notice")
     if cert.state == CertificateState.REVOKED:
         return _revoked_page(request, state, cert)
     if share.ended_at is not None:
-        return error_page(request, state, 410, "error.share_ended", verdict="INVALID")
-    expires = (
-        share.expires_at
-        if share.expires_at.tzinfo
-        else share.expires_at.replace(tzinfo=state.now().tzinfo)
-    )
+        return error_page(request, state, 410, "error.share_ended", tone="notice")
+    expires = _utc(share.expires_at)
     if expires <= state.now():
-        return error_page(request, state, 410, "error.share_expired", verdict="INVALID")
+        headline = Translator(language_of(request)).expired_headline(expires)
+        return error_page(
+            request, state, 410, "error.share_expired", tone="notice", headline=headline
+        )
+    if share.max_opens is not None and share.opens >= share.max_opens:
+        return error_page(request, state, 410, "error.share_exhausted", tone="notice")
     return render(request, state, "share.html", share_id=share_id)
 
 
@@ -102,16 +109,32 @@ def candidate_page(certificate_id: str, request: Request, state: State) -> HTMLR
 
 
 def _revoked_page(request: Request, state: State, cert: CertificateRecord) -> HTMLResponse:
-    """The tombstone, as a page: revoked, when, and the reason category."""
+    """The tombstone, headed by when and why the certificate was revoked."""
+    at, reason = _revocation(state, cert)
+    t = Translator(language_of(request))
     return error_page(
         request,
         state,
         410,
         "error.revoked",
-        verdict="REVOKED",
-        revoked_at=cert.revoked_at,
-        reason=cert.revocation_reason,
+        tone="REVOKED",
+        headline=t.revoked_headline(at, reason),
+        revoked_at=at,
+        reason=t.reason_name(reason),
     )
+
+
+def _revocation(state: State, cert: CertificateRecord) -> tuple[datetime | None, str | None]:
+    """Date and reason from the report's revocation check, read fresh from the chain; the
+    tombstone's own record when the chain cannot answer."""
+    report = tombstone_report(state.verification(), cert.id, (), state.now())
+    if report.revoked_at is not None:
+        return datetime.fromisoformat(report.revoked_at), report.revocation_reason
+    return (_utc(cert.revoked_at) if cert.revoked_at else None), cert.revocation_reason
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _is_id(value: str) -> bool:

@@ -7,7 +7,8 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ import uvicorn
 
 from sceau.settings import load_settings
 from sceau.web.app import create_app
-from tests.conftest import SceauEnv, free_port
+from tests.conftest import SceauEnv
+from tests.ports import free_port
 from tests.sceau.helpers import Delivered, read_outbox, run_sceau, subset_of_sample
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -34,11 +36,22 @@ CHROMIUM_ARGS = [
 ]
 
 
+@dataclass
+class ServerClock:
+    """The live server's clock: real time, moved ahead when a test needs a later day."""
+
+    ahead: timedelta = field(default_factory=timedelta)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+
 @dataclass(frozen=True)
 class LiveSceau:
     env: SceauEnv
     base_url: str
     messages: list[Delivered]
+    clock: ServerClock
 
     def candidate_link(self, index: int) -> str:
         message = self.messages[index]
@@ -61,9 +74,10 @@ def live_sceau(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
     results = subset_of_sample(sceau_env.root / "results.csv", 4)
     done = run_sceau(config, "issue", str(results))
     assert done.returncode == 0, done.stderr
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings)
+    clock = ServerClock()
+    app.state.sceau.now = clock.now  # the injected clock
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -72,7 +86,7 @@ def live_sceau(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
         time.sleep(0.05)
     try:
         messages = sorted(read_outbox(settings.mail.outbox), key=lambda m: m.receipt.certificate_id)
-        yield LiveSceau(env=sceau_env, base_url=base_url, messages=messages)
+        yield LiveSceau(env=sceau_env, base_url=base_url, messages=messages, clock=clock)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

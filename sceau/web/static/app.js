@@ -24,11 +24,75 @@ async function postJson(url, payload) {
   return { ok: response.ok, status: response.status, data };
 }
 
+const locale = lang === "fr" ? "fr-FR" : "en-GB";
+// French writes the first day of a month as an ordinal: « le 1er décembre ».
+const ordinalFirst = (text) => (lang === "fr" ? text.replace(/^1 /, "1er ") : text);
+
 function formatDate(iso) {
   if (!iso) return "";
-  return new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB", {
-    dateStyle: "long", timeStyle: "short",
-  }).format(new Date(iso));
+  return ordinalFirst(new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short" })
+    .format(new Date(iso)));
+}
+
+// The calendar day in UTC, as the server-rendered pages write it.
+function formatDay(iso) {
+  return ordinalFirst(new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" })
+    .format(new Date(iso)));
+}
+
+const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+const reasonName = (code) => words[`reason_name.${code}`] || words["reason_name.unspecified"];
+
+function revokedHeadline(at, reason) {
+  if (!at) return words["error.revoked.title.undated"];
+  const phrase = words[`reason.${reason}`];
+  if (!phrase) return fill(words["error.revoked.title.no_reason"], { date: formatDay(at) });
+  return fill(words["error.revoked.title"], { date: formatDay(at), reason: phrase });
+}
+
+// What an API answer's code means to a reader: the words of a page, never the code itself.
+const PROBLEMS = {
+  wrong_link_key: "wrong_link_key",
+  share_not_found: "share_unknown",
+  share_unknown: "share_unknown",
+  share_ended: "share_ended",
+  share_expired: "share_expired",
+  share_exhausted: "share_exhausted",
+  certificate_revoked: "revoked",
+  certificate_not_found: "not_found",
+  chain_unavailable: "chain",
+};
+
+function problemOf(code) {
+  return PROBLEMS[code] || "server";
+}
+
+function problemTitle(problem, details = {}) {
+  if (problem === "share_expired") {
+    return details.expired_at
+      ? fill(words["error.share_expired.title"], { date: formatDay(details.expired_at) })
+      : words["error.share_expired.title.undated"];
+  }
+  if (problem === "revoked") return revokedHeadline(details.revoked_at, details.reason);
+  return words[`error.${problem}.title`];
+}
+
+// Heads the page with what happened: a link that does not open, a share that no longer does.
+function showProblem(problem, details = {}) {
+  for (const id of ["waiting", "page-title"]) $(id)?.setAttribute("hidden", "");
+  $("problem").hidden = false;
+  $("problem-title").textContent = problemTitle(problem, details);
+  $("problem-explain").textContent = words[`error.${problem}`];
+  document.title = `${problemTitle(problem, details)} — Sceau`;
+}
+
+// A check's message in the reader's words: dates formatted, reasons named, no codes.
+function checkMessage(check) {
+  const template = words[`check.${check.code}`];
+  if (!template) return lang === "fr" ? check.message_fr : check.message_en;
+  const details = check.details || {};
+  const date = details.revoked_at || details.expired_at || details.anchored_at || details.judged_at;
+  return fill(template, { ...details, date: date ? formatDate(date) : "", reason: reasonName(details.reason) });
 }
 
 function element(tag, attrs = {}, ...children) {
@@ -47,16 +111,18 @@ function showReport(report) {
   const box = $("verdict");
   box.className = `card verdict verdict-${verdict}`;
   $("verdict-word").textContent = words[`verdict.${verdict}`];
-  $("verdict-explain").textContent = words[`verdict.${verdict}.explain`];
+  $("verdict-explain").textContent = verdict === "REVOKED"
+    ? `${revokedHeadline(report.revoked_at, report.revocation_reason)}. ${words["verdict.REVOKED.explain"]}`
+    : words[`verdict.${verdict}.explain`];
   const facts = [];
   if (report.anchored_at) facts.push(`${words.anchored_on} ${formatDate(report.anchored_at)}`);
   if (report.revoked_at) facts.push(`${words.revoked_on} ${formatDate(report.revoked_at)}`);
-  if (report.revocation_reason) facts.push(`${words.reason} : ${report.revocation_reason}`);
+  if (report.revocation_reason) facts.push(`${words.reason} : ${reasonName(report.revocation_reason)}`);
   $("verdict-facts").textContent = facts.join(" · ");
   const list = $("checks");
   list.replaceChildren();
   for (const check of report.checks) {
-    const message = lang === "fr" ? check.message_fr : check.message_en;
+    const message = checkMessage(check);
     const item = element(
       "li", { class: `check check-${check.status}` },
       element("span", { class: "check-status" }, words[`status.${check.status}`]),
@@ -100,12 +166,24 @@ async function showPdf(bytes, container) {
   }
 }
 
+// A report refused before the certificate was looked at (the share or its key) says so,
+// and gives no verdict about the certificate.
+function refusal(report) {
+  const byName = Object.fromEntries(report.checks.map((check) => [check.name, check]));
+  if (byName.decryption && byName.decryption.code === "decryption_failed") return ["wrong_link_key", {}];
+  const share = byName.share;
+  if (share && share.status === "invalid") return [problemOf(share.code), share.details || {}];
+  return null;
+}
+
 async function sharePage() {
   const key = keyFromFragment();
-  if (!key) { $("waiting").hidden = true; $("no-key").hidden = false; return; }
+  if (!key) { showProblem("wrong_link_key"); return; }
   const answer = await postJson(`/api/v1/shares/${body.dataset.share}/open`, { key });
   $("waiting").hidden = true;
-  if (!answer.data || !answer.data.report) { $("no-key").hidden = false; return; }
+  if (!answer.data || !answer.data.report) { showProblem(problemOf(answer.data && answer.data.code)); return; }
+  const refused = refusal(answer.data.report);
+  if (refused) { showProblem(...refused); return; }
   showReport(answer.data.report);
   if (answer.data.transaction) {
     const facts = $("verdict-facts");
@@ -138,7 +216,8 @@ function checkPage() {
     if (json && json.verdict) { showReport(json); return; }
     $("verdict").className = "card verdict verdict-ERROR";
     $("verdict-word").textContent = words["verdict.ERROR"];
-    $("verdict-explain").textContent = (json && json.detail) || "";
+    const problem = { 413: "too_large", 415: "not_pdf", 503: "chain" }[response.status] || "server";
+    $("verdict-explain").textContent = words[`error.${problem}`];
     $("checks").replaceChildren();
   };
   input.addEventListener("change", () => send(input.files[0]));
@@ -155,14 +234,10 @@ function checkPage() {
 async function candidatePage() {
   const key = keyFromFragment();
   const id = body.dataset.certificate;
-  if (!key) { $("no-key").hidden = false; return; }
+  if (!key) { showProblem("wrong_link_key"); return; }
   const base = `/api/v1/me/${id}`;
   const mine = await postJson(base, { key });
-  if (!mine.ok) {
-    $("candidate-error").hidden = false;
-    $("candidate-error").textContent = (mine.data && mine.data.message) || words["verdict.ERROR"];
-    return;
-  }
+  if (!mine.ok) { showProblem(problemOf(mine.data && mine.data.code)); return; }
   $("mine").hidden = false;
   const { bytes, url } = pdfBlobUrl(mine.data.pdf_base64);
   $("download").href = url;
@@ -230,7 +305,9 @@ async function candidatePage() {
     const sent = await postJson(`${base}/requests`, {
       key, kind: form.kind.value, explanation: form.explanation.value,
     });
-    $("request-done").textContent = sent.ok ? words.request_sent : (sent.data && sent.data.message) || "";
+    $("request-done").textContent = sent.ok
+      ? words.request_sent
+      : words[`error.${problemOf(sent.data && sent.data.code)}`];
   });
 }
 
