@@ -1,0 +1,1 @@
+"""The outside verifier, written from the docs alone, run against `sceau verify`."""
