@@ -29,8 +29,18 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 logger = logging.getLogger(__name__)
 
 Language = Literal["fr", "en"]
+LANGUAGES: Final[dict[str, Language]] = {"fr": "fr", "en": "en"}
 CERTIFICATE_HEADER: Final = "X-Sceau-Certificate"
 _HEADER_UNSAFE: Final = frozenset("\r\n\x00")
+
+
+def candidate_language(recorded: str | None, issuer_language: str = "fr") -> Language:
+    """The candidate's language: the result's own, else the issuer's, else French."""
+    for code in (recorded, issuer_language):
+        language = LANGUAGES.get((code or "").strip().lower())
+        if language is not None:
+            return language
+    return "fr"
 
 
 class DeliveryError(Exception):
@@ -259,13 +269,42 @@ class OutboxMailer:
         """Write `message` to the outbox; the same message sent twice leaves one file."""
         path = self.directory / outbox_file_name(message)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.directory, 0o700)  # it holds private links: its owner's alone
             _write_atomically(path, message.as_bytes(policy=policy.SMTP))
         except OSError as error:
             raise DeliveryError(
                 f"Could not write to the outbox {self.directory}: {error}."
             ) from error
         logger.info("Delivery written to the outbox as %s", path.name)
+
+
+def erase_outbox_messages(directory: Path, certificate_id: str) -> int:
+    """Unlink every outbox message of one certificate (first delivery, re-sent links, and a
+    temporary file a crash left behind); returns how many went."""
+    if not (len(certificate_id) == 32 and all(c in "0123456789abcdef" for c in certificate_id)):
+        raise ValueError("a certificate id is 32 lowercase hex digits")
+    if not directory.is_dir():
+        return 0
+    doomed = set(directory.glob(f"certificate-{certificate_id}-*.eml"))
+    header = f"{CERTIFICATE_HEADER}: {certificate_id}".encode()
+    for temp in directory.glob(".tmp-*.eml"):
+        with temp.open("rb") as handle:
+            if header in handle.read(16384):  # headers come first
+                doomed.add(temp)
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    if doomed:
+        _fsync_directory(directory)
+    return len(doomed)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
@@ -279,11 +318,7 @@ def _write_atomically(path: Path, content: bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    _fsync_directory(path.parent)
 
 
 class SmtpMailer:

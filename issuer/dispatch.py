@@ -1,4 +1,5 @@
-"""Deliver anchored certificates: the signed PDF, the receipt and the private link, by e-mail."""
+"""Deliver anchored certificates: the signed PDF, the receipt and the private link, by e-mail;
+for a candidate without an e-mail address, a printable letter in the batch's delivery pack."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from contracts.profile import PROFILE_PATH
 from contracts.receipt import Receipt, ReceiptIssuer
 from issuer.anchoring import utc
 from issuer.content import IssuerBranding
-from issuer.delivery import build_delivery_email
+from issuer.delivery import Language, build_delivery_email, candidate_language
+from issuer.delivery_pack import DeliveryPacks, write_pack
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance, staged_json, staged_link_key
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey, decrypt_document, unwrap_data_key
+from offchain_store.erasure import forget_erased_rows
 from offchain_store.records import (
     BatchRecord,
     BatchState,
@@ -30,7 +33,11 @@ from offchain_store.records import (
 
 
 def deliver_batch(issuance: Issuance, batch_id: str) -> int:
-    """Send every anchored, undelivered certificate of the batch; returns how many."""
+    """Deliver every anchored, undelivered certificate of the batch; returns how many.
+
+    Candidates with an e-mail address get their message; the others a letter, gathered in the
+    batch's delivery pack for an admin to hand over.
+    """
     with Session(issuance.engine) as session:
         batch = session.get(BatchRecord, batch_id)
         if batch is None or batch.state not in (BatchState.ANCHORED, BatchState.DELIVERED):
@@ -45,44 +52,76 @@ def deliver_batch(issuance: Issuance, batch_id: str) -> int:
         deliver_certificate(issuance, cert_id)
         issuance.fault("after_deliver")
         issuance.progress.advance("deliver")
+    write_pack(delivery_packs(issuance), batch_id)  # removed again when no letter waits
     with Session(issuance.engine) as session:
         batch = session.get(BatchRecord, batch_id)
         assert batch is not None
         batch.state = BatchState.DELIVERED
         session.commit()
+    if waiting:
+        forget_erased_rows(issuance.engine)  # the wiped link keys leave no stale copy on disk
     return len(waiting)
 
 
 def deliver_certificate(issuance: Issuance, cert_id: str) -> None:
-    """Send one certificate to its candidate and forget the candidate's link key."""
+    """Send one certificate to its candidate and forget the candidate's link key.
+
+    Without an e-mail address, the certificate goes into its batch's delivery pack instead:
+    the sealed link key is kept (the pack is built from it) until the hand-over is confirmed.
+    """
     with Session(issuance.engine) as session:
         cert = session.get(CertificateRecord, cert_id)
-        if cert is None or cert.pending_link_key is None or cert.candidate_email is None:
+        if cert is None or cert.pending_link_key is None:
             raise IssuanceError(f"certificate {cert_id} cannot be delivered: no pending link")
         batch = session.get(BatchRecord, cert.batch_id)
         assert batch is not None
         link_key = staged_link_key(issuance, cert)
-        pdf = open_with_link_key(issuance.blobs, session, cert_id, link_key)
+        pdf = open_with_link_key(issuance.blobs, session, cert_id, link_key)  # the link works
         receipt = build_receipt(cert, batch, issuance.branding)
         write_receipt(issuance.receipts_dir, receipt)
-        message = build_delivery_email(
-            to=cert.candidate_email,
-            candidate_name=_candidate_name(issuance, cert),
-            certificate_id=cert_id,
-            private_link=private_link(issuance.branding, cert_id, link_key),
-            pdf=pdf,
-            receipt_json=receipt.to_json(),
-            issuer_name=issuance.branding.name,
-            sender=issuance.sender,
-            language="en" if cert.language == "en" else "fr",
-        )
-        issuance.mailer.send(message)
+        if cert.candidate_email:
+            message = build_delivery_email(
+                to=cert.candidate_email,
+                candidate_name=_candidate_name(issuance, cert),
+                certificate_id=cert_id,
+                private_link=private_link(issuance.branding, cert_id, link_key),
+                pdf=pdf,
+                receipt_json=receipt.to_json(),
+                issuer_name=issuance.branding.name,
+                sender=issuance.sender,
+                language=message_language(issuance, cert),
+            )
+            issuance.mailer.send(message)
+            cert.pending_link_key = None
+            cert.staged_content = None
         cert.state = CertificateState.DELIVERED
         cert.receipt = receipt.to_json().decode()
-        cert.pending_link_key = None
-        cert.staged_content = None
         cert.delivered_at = utcnow()
         session.commit()
+
+
+def message_language(issuance: Issuance, cert: CertificateRecord) -> Language:
+    """The language of the candidate's e-mail or letter: the result's, else the issuer's."""
+    return candidate_language(cert.language, _issuer_language(issuance))
+
+
+def _issuer_language(issuance: Issuance) -> str:
+    # Issuance.language comes from settings.issuer_language once the composition passes it.
+    return str(getattr(issuance, "language", "fr"))
+
+
+def delivery_packs(issuance: Issuance) -> DeliveryPacks:
+    """The delivery packs of this issuer's batches."""
+    # Issuance.letters_dir comes from settings.letters_dir once the composition passes it;
+    # until then the letters sit beside the receipts, in the same data folder.
+    letters_dir = getattr(issuance, "letters_dir", None) or issuance.receipts_dir.parent / "letters"
+    return DeliveryPacks(
+        engine=issuance.engine,
+        staging=issuance.staging,
+        branding=issuance.branding,
+        letters_dir=Path(letters_dir),
+        issuer_language=_issuer_language(issuance),
+    )
 
 
 def open_with_link_key(
@@ -124,8 +163,8 @@ def build_receipt(cert: CertificateRecord, batch: BatchRecord, branding: IssuerB
 
 
 def write_receipt(directory: Path, receipt: Receipt) -> Path:
-    """Write the receipt atomically as {id}.json."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write the receipt atomically as {id}.json (0600, in a 0700 folder)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = directory / f"{receipt.certificate_id}.json"
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".receipt-")
     with os.fdopen(fd, "wb") as handle:
@@ -134,6 +173,23 @@ def write_receipt(directory: Path, receipt: Receipt) -> Path:
         os.fsync(handle.fileno())
     os.replace(tmp, target)
     return target
+
+
+def erase_receipt(directory: Path, certificate_id: str) -> bool:
+    """Unlink a certificate's receipt file (and fsync its folder); returns whether there was one."""
+    path = directory / f"{certificate_id}.json"
+    if path.parent != directory or not certificate_id.isalnum():
+        raise IssuanceError("a certificate id is 32 hex digits")
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 def private_link(branding: IssuerBranding, cert_id: str, link_key: LinkKey) -> str:

@@ -3,6 +3,8 @@
 A revoked certificate keeps only a tombstone (id, leaf, date, reason category): its
 ciphertext, every key wrap, its salt and receipt are destroyed, so nobody (us included)
 can read it or tie its PDF to the chain again, while verification still answers REVOKED.
+Every copy delivery left is destroyed with them (the receipt file, the outbox messages, the
+letter in a delivery pack), and the database file is rewritten so no erased byte survives.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
@@ -24,9 +27,13 @@ from contracts.client import (
     TxState,
 )
 from contracts.errors import TransactionDropped, TransactionReverted
+from issuer.delivery import erase_outbox_messages
+from issuer.delivery_pack import DeliveryPacks, awaiting_letter, erase_pack_file, write_pack
+from issuer.dispatch import erase_receipt
 from issuer.errors import IssuanceError
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey
+from offchain_store.erasure import forget_erased_rows
 from offchain_store.records import (
     AccessLogRecord,
     CertificateRecord,
@@ -64,6 +71,16 @@ class RevocationChain(Protocol):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeliveredCopies:
+    """Where delivery left copies of a certificate, each destroyed when it is revoked."""
+
+    receipts_dir: Path
+    letters_dir: Path
+    outbox_dir: Path | None = None  # None: messages went out through SMTP, no copy kept here
+    packs: DeliveryPacks | None = None  # rebuilds a pack without the erased letter
+
+
+@dataclass(frozen=True, kw_only=True)
 class Revocations:
     """What carrying out revocations needs."""
 
@@ -71,6 +88,7 @@ class Revocations:
     blobs: BlobStore
     chain: RevocationChain
     audit: AuditHook = _no_audit
+    copies: DeliveredCopies | None = None
 
 
 CATEGORIES = {reason.name.lower(): reason for reason in RevocationReason if reason.value}
@@ -267,6 +285,8 @@ def _chain_items(
 
 
 def _finish_in_flight(revocations: Revocations, actor: str) -> int:
+    """Settle the sent batches and shred what they revoked; then rebuild what held copies."""
+    packs_touched: set[str] = set()
     with Session(revocations.engine) as session:
         in_flight = list(
             session.exec(
@@ -280,10 +300,21 @@ def _finish_in_flight(revocations: Revocations, actor: str) -> int:
         shredded = 0
         for request in in_flight:
             if request.state == RequestState.REVOKING:
-                _shred_revoked(revocations, session, request, actor)
+                packs_touched |= _shred_revoked(revocations, session, request, actor)
                 shredded += 1
         session.commit()
+    if shredded:
+        _after_shredding(revocations, packs_touched)
     return shredded
+
+
+def _after_shredding(revocations: Revocations, packs_touched: set[str]) -> None:
+    """Packs rebuilt without the erased letters; the database rewritten without erased bytes."""
+    copies = revocations.copies
+    if copies is not None and copies.packs is not None:
+        for pack_id in sorted(packs_touched):
+            write_pack(copies.packs, pack_id)
+    forget_erased_rows(revocations.engine)
 
 
 def _settle(
@@ -306,14 +337,18 @@ def _settle(
 
 def _shred_revoked(
     revocations: Revocations, session: Session, request: RevocationRequestRecord, actor: str
-) -> None:
+) -> set[str]:
+    """Shred one revoked certificate; returns the delivery packs that held its letter."""
     if request.state != RequestState.REVOKING:
-        return
+        return set()
     cert = session.get(CertificateRecord, request.certificate_id)
     assert cert is not None and cert.leaf is not None
     on_chain = revocations.chain.revocation_of(cert.leaf)
     if on_chain is None:
         raise RevocationError(f"certificate {cert.id} is not revoked on chain yet")
+    packs = {cert.batch_id} if awaiting_letter(cert) else set()
+    if revocations.copies is not None:
+        erase_copies(revocations.copies, cert.id, cert.batch_id, with_pack=bool(packs))
     shred(revocations.blobs, session, cert, category=request.category, at=on_chain.revoked_at)
     request.state, request.done_at, request.explanation = RequestState.DONE, on_chain.revoked_at, ""
     revocations.audit(
@@ -323,6 +358,17 @@ def _shred_revoked(
         cert.id,
         {"category": request.category, "leaf": cert.leaf},
     )
+    return packs
+
+
+def erase_copies(copies: DeliveredCopies, cert_id: str, batch_id: str, *, with_pack: bool) -> None:
+    """Unlink every file delivery made for one certificate, before its records are shredded
+    (if we stop in between, the next run shreds again and finds nothing left to unlink)."""
+    erase_receipt(copies.receipts_dir, cert_id)
+    if copies.outbox_dir is not None:
+        erase_outbox_messages(copies.outbox_dir, cert_id)
+    if with_pack:
+        erase_pack_file(copies.letters_dir, batch_id)  # rebuilt without it once shredded
 
 
 def shred(

@@ -27,6 +27,9 @@ from issuer.delivery import (
     SmtpMailer,
     build_delivery_email,
 )
+from tests.conftest import SceauEnv
+from tests.sceau.helpers import run_sceau
+from tests.sceau.test_delivery_pack import results_without_email
 
 CERTIFICATE_ID = "3f2a9c0d4b6e48a1b7c5d2e1f0a9b8c7"
 LINK_KEY = "q8Jd0pX3m1Zr7sT9vY2wA5bC6dE4fG8hK0lN3oP5r7s"
@@ -277,3 +280,30 @@ def test_unreachable_smtp_server_raises_delivery_error_quickly() -> None:
         mailer.send(_email())
     assert time.monotonic() - started < 30  # a hang guard (the timeout is 2 s), not a speed test
     assert LINK_KEY not in str(caught.value)
+
+
+# --- the candidate's language, through the real issuance ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("issuer_language", "subject", "greeting"),
+    [("fr", "Votre certificat", "Bonjour"), ("en", "Your certificate", "Hello")],
+)
+def test_a_row_without_language_is_written_to_in_the_issuers_language(
+    sceau_env: SceauEnv, issuer_language: str, subject: str, greeting: str
+) -> None:
+    config = sceau_env.config_file
+    if issuer_language != "fr":  # French is the default: the French issuer sets nothing
+        config.write_text(f'issuer_language = "{issuer_language}"\n{config.read_text()}')
+    results = results_without_email(
+        sceau_env.root / "results.csv", 3, keep_email=3, drop="message_language"
+    )
+    done = run_sceau(config, "issue", str(results))
+    assert done.returncode == 0, done.stdout + done.stderr
+    messages = sorted(sceau_env.settings.mail.outbox.glob("*.eml"))
+    assert len(messages) == 3
+    for path in messages:
+        message = _parse(path.read_bytes())
+        assert message["Content-Language"] == issuer_language
+        assert str(message["Subject"]).startswith(subject)
+        assert _body(message, "plain").startswith(greeting)

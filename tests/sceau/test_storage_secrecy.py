@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session, select
 
+from issuer.delivery_pack import confirm_handover, pack_path, pending_packs
 from offchain_store.blobs import FilesystemBlobStore
 from offchain_store.crypto import DataKey, LinkKey, decrypt_document, unwrap_data_key
 from offchain_store.errors import DecryptionFailed
 from offchain_store.records import CertificateState, KeyWrapRecord, WrapKind, make_engine
+from offchain_store.shares import open_as_candidate
+from offchain_store.staging import StagingVault
+from sceau.delivery_commands import delivery_packs
 from tests.conftest import SceauEnv
 from tests.sceau.helpers import (
     SAMPLE,
@@ -21,6 +26,8 @@ from tests.sceau.helpers import (
     run_sceau,
     subset_of_sample,
 )
+from tests.sceau.test_delivery_pack import letters_in, results_without_email
+from tests.sceau.test_erasure import with_letters_dir
 
 
 def candidate_secrets(files: list[Path]) -> set[bytes]:
@@ -76,6 +83,10 @@ def test_ciphertext_and_database_without_keys_give_back_no_pdf(sceau_env: SceauE
         ).one()
     cert_bytes = bytes.fromhex(target.id)
     assert opened_by_any(wrap.wrapped, secrets, cert_bytes) == 0
+    staging = StagingVault(sceau_env.settings.staging_secret.get_secret_value())
+    runs = sealed_runs(files, staging)
+    for record in records:  # nor does the staging secret find a stale sealed link key
+        assert opened_by_staging(staging, runs, record.id) == 0
 
     blob = store.get(target.id)
     column_values = {bytes.fromhex(v[2:]) for r in records for v in (r.salt, r.leaf) if v}
@@ -119,3 +130,76 @@ def test_interrupted_issuance_keeps_no_readable_content_or_key(sceau_env: SceauE
             )
         ).one()
     assert opened_by_any(wrap.wrapped, candidate_secrets(list(db_files)), cert_bytes) == 0
+
+
+def sealed_runs(files: list[Path], staging: StagingVault) -> set[str]:
+    """Every stretch of standard base64 as long as a sealed link key (the staging vault's form),
+    wherever it starts: in a row, columns touch, so runs of several values are cut every way."""
+    size = len(staging.seal("k" * 43, record_id="0" * 32, field="link"))
+    found: set[str] = set()
+    for path in files:
+        for run in re.findall(rb"[A-Za-z0-9+/=]{%d,}" % size, path.read_bytes()):
+            found.update(run[i : i + size].decode() for i in range(len(run) - size + 1))
+    return found
+
+
+def opened_by_staging(staging: StagingVault, runs: set[str], cert_id: str) -> int:
+    """How many sealed runs the staging secret opens as this certificate's link key."""
+    opened = 0
+    for run in runs:
+        try:
+            staging.open(run, record_id=cert_id, field="link")
+            opened += 1
+        except (DecryptionFailed, ValueError):
+            pass
+    return opened
+
+
+def test_letters_open_their_certificates_then_after_hand_over_nothing_kept_does(
+    sceau_env: SceauEnv,
+) -> None:
+    env = with_letters_dir(sceau_env)
+    results = results_without_email(env.root / "results.csv", 3)
+    assert run_sceau(env.config_file, "issue", str(results)).returncode == 0
+    packs = delivery_packs(env.settings)
+    [pack] = pending_packs(packs)
+    letters = letters_in(pack_path(env.settings.letters_dir, pack.pack_id))
+    assert len(letters) == 3
+    engine = make_engine(env.settings.database_url)
+    store = FilesystemBlobStore(Path(env.settings.blob_store_url.removeprefix("file://")))
+    staging = StagingVault(env.settings.staging_secret.get_secret_value())
+    db_path = Path(env.settings.database_url.removeprefix("sqlite:///"))
+
+    def db_files() -> list[Path]:
+        return [p for p in db_path.parent.glob(db_path.name + "*") if p.is_file()]
+
+    wraps = {}
+    with Session(engine) as session:
+        for cert_id in letters:
+            wraps[cert_id] = session.exec(
+                select(KeyWrapRecord).where(
+                    KeyWrapRecord.certificate_id == cert_id,
+                    KeyWrapRecord.kind == WrapKind.CANDIDATE,
+                )
+            ).one()
+    pdfs = {}
+    for cert_id, token in letters.items():  # before: each letter's link is a working one
+        pdfs[cert_id] = open_as_candidate(engine, store, cert_id, LinkKey.from_token(token)).pdf
+        assert pdfs[cert_id].startswith(b"%PDF")
+    before = sealed_runs(db_files(), staging)
+    assert all(opened_by_staging(staging, before, c) >= 1 for c in letters)
+
+    assert confirm_handover(packs, pack.pack_id, actor="test", now=datetime.now(UTC)) == 3
+
+    files = db_files() + [p for p in env.root.rglob("*") if p.is_file() and p not in db_files()]
+    secrets = candidate_secrets(files)
+    assert len(secrets) > 1000  # the search is real
+    runs = sealed_runs(db_files(), staging)
+    assert len(runs) > 0
+    for cert_id, token in letters.items():
+        cert_bytes = bytes.fromhex(cert_id)
+        assert opened_by_any(wraps[cert_id].wrapped, secrets, cert_bytes) == 0
+        assert opened_by_staging(staging, runs, cert_id) == 0
+        # and the letter the candidate holds still opens it: the search could have succeeded
+        opened = open_as_candidate(engine, store, cert_id, LinkKey.from_token(token))
+        assert opened.pdf == pdfs[cert_id]

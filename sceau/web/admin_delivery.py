@@ -1,0 +1,160 @@
+"""The admin page of delivery packs: letters for candidates without an e-mail address.
+
+An issuer downloads a pack to print, hands each letter over, then confirms it here: the pack
+is deleted with everything that could open its certificates. Same sign-in, roles and CSRF
+field as the other admin pages (`admin_pages`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from issuer.delivery_pack import (
+    DeliveryPackError,
+    DeliveryPacks,
+    PackSummary,
+    confirm_handover,
+    pack_bytes,
+    pending_packs,
+)
+from offchain_store.tokens import AdminRole
+from sceau.delivery_commands import delivery_packs
+from sceau.web.admin_pages import SignedIn, _admit, _admit_form, _page
+from sceau.web.deps import State
+from sceau.web.i18n import language_of
+from sceau.web.pages import error_page
+
+router = APIRouter(prefix="/admin/letters", include_in_schema=False)
+
+LETTER_SENDERS: Final = (AdminRole.ISSUER,)
+
+DELIVERY_WORDS: Final[dict[str, dict[str, str]]] = {
+    "fr": {
+        "title": "Lettres à remettre",
+        "intro": "Les candidats sans adresse électronique reçoivent leur lien personnel par "
+        "une lettre imprimée. Téléchargez le lot, imprimez-le, remettez chaque lettre à son "
+        "candidat, supprimez le fichier, puis confirmez la remise : le lot est alors détruit "
+        "et Sceau ne garde plus rien qui ouvre ces certificats.",
+        "warning": "Chaque page ouvre un certificat : ne laissez le fichier ni dans un dossier "
+        "partagé ni dans une boîte de réception.",
+        "none": "Aucune lettre n'attend d'être remise.",
+        "col.pack": "Lot",
+        "col.source": "Fichier source",
+        "col.date": "Délivré le",
+        "col.letters": "Lettres",
+        "download": "Télécharger le lot (PDF)",
+        "confirm": "Confirmer la remise",
+        "confirm.help": "À faire seulement une fois toutes les lettres remises en main propre.",
+        "confirmed": "Remise confirmée : {n} lettre(s) ; le lot est détruit.",
+        "problem": "La remise n'a pas pu être confirmée :",
+    },
+    "en": {
+        "title": "Letters to hand over",
+        "intro": "Candidates without an e-mail address get their private link in a printed "
+        "letter. Download the pack, print it, hand each letter to its candidate, delete the "
+        "file, then confirm the hand-over: the pack is then destroyed and Sceau keeps nothing "
+        "that opens those certificates.",
+        "warning": "Each page opens a certificate: leave the file neither in a shared folder nor "
+        "in a mailbox.",
+        "none": "No letter is waiting to be handed over.",
+        "col.pack": "Pack",
+        "col.source": "Results file",
+        "col.date": "Issued on",
+        "col.letters": "Letters",
+        "download": "Download the pack (PDF)",
+        "confirm": "Confirm the hand-over",
+        "confirm.help": "Only once every letter has been handed over in person.",
+        "confirmed": "Hand-over confirmed: {n} letter(s); the pack is destroyed.",
+        "problem": "The hand-over could not be confirmed:",
+    },
+}
+
+
+class DeliveryWords:
+    """This page's words in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self._words = DELIVERY_WORDS.get(lang, DELIVERY_WORDS["fr"])
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._words.get(key, key)
+        return text.format(**values) if values else text
+
+
+FormField = Annotated[str, Form()]
+
+
+def _packs(state: State) -> DeliveryPacks:
+    """The packs, on the app's own engine (a second engine on the same SQLite file is avoided)."""
+    return delivery_packs(state.settings, engine=state.engine)
+
+
+@router.get("", response_class=HTMLResponse)
+def letters_page(request: Request, state: State) -> Response:
+    """The packs waiting to be handed over."""
+    who = _admit(request, state, *LETTER_SENDERS)
+    if isinstance(who, Response):
+        return who
+    confirmed = request.query_params.get("confirmed", "")
+    return _letters(request, state, who, confirmed=int(confirmed) if confirmed.isdigit() else None)
+
+
+@router.get("/{pack_id}.pdf")
+async def download_pack(request: Request, state: State, pack_id: str) -> Response:
+    """The pack's PDF, rebuilt from the records (an erased letter is never in it)."""
+    who = await run_in_threadpool(_admit, request, state, *LETTER_SENDERS)
+    if isinstance(who, Response):
+        return who
+    try:
+        pdf = await run_in_threadpool(pack_bytes, _packs(state), pack_id)
+    except DeliveryPackError:
+        return error_page(request, state, 404, "error.not_found")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="letters-{pack_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/{pack_id}/confirm")
+def confirm_pack(request: Request, state: State, pack_id: str, csrf: FormField = "") -> Response:
+    """The admin handed the pack over: it is deleted, with what could open its certificates."""
+    who = _admit_form(request, state, csrf, *LETTER_SENDERS)
+    if isinstance(who, Response):
+        return who
+    packs = _packs(state)
+    try:
+        handed = confirm_handover(packs, pack_id, actor=f"token:{who.token.id}", now=state.now())
+    except DeliveryPackError as error:
+        return _letters(request, state, who, status_code=422, detail=str(error))
+    return RedirectResponse(f"/admin/letters?confirmed={handed}", status_code=303)
+
+
+def _letters(
+    request: Request,
+    state: State,
+    who: SignedIn,
+    status_code: int = 200,
+    *,
+    confirmed: int | None = None,
+    detail: str | None = None,
+) -> Response:
+    waiting: list[PackSummary] = pending_packs(_packs(state))
+    return _page(
+        request,
+        state,
+        "admin_delivery.html",
+        who,
+        status_code,
+        d=DeliveryWords(language_of(request)),
+        packs=waiting,
+        confirmed=confirmed,
+        detail=detail,
+    )
