@@ -198,3 +198,15 @@ def _show(report: VerificationReport, lang: str) -> None:
     out.print(table)
     label = Text(_VERDICT_LABELS[lang][report.verdict], style=_VERDICT_STYLES[report.verdict])
     out.print(Panel(label, expand=False, padding=(1, 6)))
+
+
+def main() -> None:
+    """`python -m sceau.verify_command PDF --receipt …`: `sceau verify` alone, loading none of
+    the other commands (no settings, no database, no issuer, no web3)."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(verify)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,9 +1,17 @@
-"""Benchmark verification: share links opened by concurrent employers over HTTP, and its parts.
+"""Benchmark verification: share links opened by concurrent employers over HTTP, each figure
+beside its baseline measured in the same run.
 
 Run it from the repository root (anvil must be installed by `npm ci`):
 
     .venv/bin/python scripts/bench_verify.py
-    .venv/bin/python scripts/bench_verify.py --count 20 --concurrency 1,4,16 --requests 200 --json
+    .venv/bin/python scripts/bench_verify.py --count 20 --concurrency 1,10,50 --requests 200 --json
+
+Printed beside their baselines (the goals of issue 14): share openings per second of one server
+process, closed loop, at 1, 10 and 50 clients, beside pyHanko signature validations per second
+of the same PDFs in this process (goal: at least 2 times at 10 clients); the p99 latency of 50
+clients that each open a share once a second (goal: under 100 ms); `sceau verify` as a whole
+process, median of 10, beside a bare `python -c "import pyhanko.sign.validation"` (goal: under
+0.6 s and at most 3 times it). Every answer must be 200 VALID; any other is printed in red.
 
 It builds the throw-away set-up of scripts/bench_issuance.py in a temp dir (dev PKI, keys, anvil
 on a free 127.0.0.1 port with the registry deployed), issues N certificates through the real
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import email
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -28,6 +37,7 @@ import os
 import platform
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -45,11 +55,11 @@ from typing import Any
 from unittest import mock
 
 import httpx
-from pydantic import BaseModel, SecretStr
 from rich.console import Console
 from rich.table import Table
-from web3 import HTTPProvider
 
+from contracts.client import RegistryClient, make_web3
+from contracts.localchain import dev_account
 from contracts.profile import PROFILE_PATH
 from contracts.receipt import Receipt
 from issuer.intake import parse_results
@@ -57,16 +67,21 @@ from issuer.pipeline import run_batch, stage_results
 from offchain_store.crypto import LinkKey
 from offchain_store.shares import open_share
 from sceau import compose
-from sceau.settings import Settings, load_settings
+from sceau.settings import Settings
 from sceau.web.state import AppState
 from verifier.chain import ChainCache, read_chain
-from verifier.checks.signature import check_signature, embedded_signer_certificate
+from verifier.checks.signature import check_signature, validate_signature
 from verifier.report import CheckStatus, Verdict
+from verifier.rpc import ChainNode
 from verifier.share_link import verify_share
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER_START_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 30.0
+GOAL_OPENINGS_RATIO = 2.0  # share openings per second / pyHanko validations per second
+GOAL_P99_MS = 100.0  # 50 clients, each opening a share once a second
+GOAL_VERIFY_SECONDS = 0.6  # `sceau verify`, whole process, median of 10
+GOAL_VERIFY_RATIO = 3.0  # … at most 3 times a bare `import pyhanko.sign.validation`
 log = Console(stderr=True)
 
 
@@ -125,6 +140,16 @@ class LevelFigures:
 
 
 @dataclass
+class ProcessFigures:
+    """A command run as a whole process, `runs` times: median wall seconds, last exit code."""
+
+    command: str
+    runs: int
+    median_s: float
+    exit_code: int
+
+
+@dataclass
 class Figures:
     """Everything the benchmark prints."""
 
@@ -139,6 +164,10 @@ class Figures:
     warm_up_ms: list[float] = field(default_factory=list)
     parts: list[PartFigures] = field(default_factory=list)
     levels: list[LevelFigures] = field(default_factory=list)
+    machine: str = ""
+    validations_per_s: float = 0.0  # pyHanko validations of the same PDFs, this process
+    paced: LevelFigures | None = None  # 50 clients, each opening once a second
+    verify_processes: list[ProcessFigures] = field(default_factory=list)
 
 
 # --- issuing and reading what was delivered -------------------------------------------------------
@@ -178,37 +207,10 @@ def read_outbox(outbox: Path) -> list[Delivered]:
 # --- the server, in its own process ---------------------------------------------------------------
 
 
-def toml_document(settings: Settings) -> str:
-    """The settings as a TOML file `sceau --config` reads back to the same settings."""
-    top: list[str] = []
-    tables: list[str] = []
-    for name, value in _plain(settings).items():
-        if isinstance(value, dict):
-            tables += ["", f"[{name}]", *(f"{k} = {json.dumps(v)}" for k, v in value.items())]
-        else:
-            top.append(f"{name} = {json.dumps(value)}")  # JSON scalars and arrays are TOML too
-    return "\n".join([*top, *tables]) + "\n"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        fields = {name: _plain(getattr(value, name)) for name in type(value).model_fields}
-        return {name: v for name, v in fields.items() if v is not None}
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()  # a throw-away set-up: these secrets die with it
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def write_config(settings: Settings, path: Path) -> Path:
-    """Write the TOML file for the server, and check that it reads back to `settings`."""
-    path.write_text(toml_document(settings), encoding="utf-8")
-    if load_settings(path) != settings:
-        raise SystemExit(f"{path} does not read back to the benchmark's settings")
-    return path
+    """The settings as a TOML file for the server (scripts/bench_issuance.py)."""
+    written: Path = bench_issuance.write_config(settings, path)
+    return written
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,7 @@ def running_server(config: Path, port: int, log_file: Path) -> Iterator[Server]:
         finally:
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
             try:
+                _show_server_errors(log_file)
                 server.terminate()
                 try:
                     server.wait(timeout=10)
@@ -249,6 +252,15 @@ def running_server(config: Path, port: int, log_file: Path) -> Iterator[Server]:
                     server.wait(timeout=10)
             finally:
                 signal.signal(signal.SIGINT, previous)
+
+
+def _show_server_errors(log_file: Path) -> None:
+    """The last errors the server logged, if any (then its answers were not all 200)."""
+    lines = log_file.read_text(errors="replace").splitlines()
+    errors = [n for n, line in enumerate(lines) if "error" in line.lower()]
+    if errors:
+        log.print("[bold red]the server logged errors; the last of them:[/]")
+        log.print("\n".join(lines[errors[-1] - 5 : errors[-1] + 30]), markup=False, highlight=False)
 
 
 def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log_file: Path) -> None:
@@ -330,17 +342,14 @@ def parts_of_a_verification(
             _calls(warm_calls),
         ),
         (
-            "signer certificate (embedded_signer_certificate)",
-            lambda: embedded_signer_certificate(pdf),
-            "parses the PDF",
+            "PAdES check and signer (validate_signature)",
+            lambda: validate_signature(
+                pdf, trust_roots=roots, moment=moment, moment_source="receipt"
+            ),
+            "one parse; done once per PDF and profile",
         ),
         (
-            "PAdES check (check_signature)",
-            lambda: check_signature(pdf, trust_roots=roots, moment=moment, moment_source="receipt"),
-            "parses the PDF again",
-        ),
-        (
-            "whole verify_share, in process",
+            "whole verify_share, in process, warm caches",
             lambda: verify_share(context, share_id=share_id, token=token, now=now, client="b"),
             "all of it, without HTTP",
         ),
@@ -349,15 +358,15 @@ def parts_of_a_verification(
 
 @contextmanager
 def counted_rpc_calls() -> Iterator[Counter[str]]:
-    """Count the JSON-RPC methods every HTTPProvider sends while the block runs."""
+    """Count the JSON-RPC methods the verifier's chain clients send while the block runs."""
     calls: Counter[str] = Counter()
-    send = HTTPProvider.make_request
+    send = ChainNode.request
 
-    def counted(provider: HTTPProvider, method: str, params: Any) -> Any:
+    def counted(node: ChainNode, method: str, params: list[Any]) -> Any:
         calls[str(method)] += 1
-        return send(provider, method, params)
+        return send(node, method, params)
 
-    with mock.patch.object(HTTPProvider, "make_request", counted):
+    with mock.patch.object(ChainNode, "request", counted):
         yield calls
 
 
@@ -461,6 +470,39 @@ def run_level(
     return level_figures(load, answers, seconds, cpu)
 
 
+def run_paced_level(
+    server: Server, anvil_pid: int, shares: list[tuple[str, str]], clients: int, seconds: float
+) -> LevelFigures:
+    """`clients` employers, each opening a share once a second (start times spread over the
+    first second) for `seconds`: the latency an open loop of steady visitors sees."""
+    answers = Answers()
+    tickets = itertools.count()
+    began = time.perf_counter()
+    start = time.monotonic()
+    rounds = max(1, int(seconds))
+    limits = httpx.Limits(max_connections=clients)
+
+    def employer(client: httpx.Client, n: int) -> None:
+        for second in range(rounds):
+            wait = start + second + n / clients - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            answers.note(*open_once(client, shares[next(tickets) % len(shares)]))
+
+    pids = {"server": server.pid, "anvil": anvil_pid}
+    cpu_before = _cpu_now(pids)
+    with (
+        httpx.Client(base_url=server.base_url, timeout=REQUEST_TIMEOUT, limits=limits) as client,
+        ThreadPoolExecutor(max_workers=clients) as pool,
+    ):
+        for running in [pool.submit(employer, client, n) for n in range(clients)]:
+            running.result()
+    took = time.perf_counter() - began
+    cpu_after = _cpu_now(pids)
+    cpu = {name: 100 * (cpu_after[name] - cpu_before[name]) / took for name in cpu_after}
+    return level_figures(LevelLoad(clients, clients * rounds, seconds), answers, took, cpu)
+
+
 def _cpu_now(pids: dict[str, int]) -> dict[str, float]:
     """CPU seconds so far of each process, and of this one (the clients) as "clients"."""
     return {
@@ -510,6 +552,76 @@ def warm_up(base_url: str, shares: list[tuple[str, str]]) -> tuple[list[float], 
     return [1000 * t[0] for t in timings], size
 
 
+# --- the baselines: pyHanko alone, and a bare import -------------------------------------------
+
+
+def measure_validations(
+    delivered: list[Delivered], roots: tuple[bytes, ...], budget: float
+) -> float:
+    """pyHanko signature validations per second of the delivered PDFs, one thread, no cache:
+    each PDF once at least, then round after round until `budget` seconds have passed."""
+    done, began = 0, time.perf_counter()
+    while done < len(delivered) or time.perf_counter() - began < budget:
+        item = delivered[done % len(delivered)]
+        moment = item.receipt.anchored_at
+        result = check_signature(item.pdf, trust_roots=roots, moment=moment, moment_source="r")
+        if result.status is not CheckStatus.VALID:
+            raise SystemExit(f"pyHanko says {result.code} of an issued PDF")
+        done += 1
+    return done / (time.perf_counter() - began)
+
+
+def publish_profile(settings: Settings) -> bytes:
+    """The issuer profile as a stranger receives it, its hash published by the registry's admin
+    (anvil's development account, which deployed it), so that `sceau verify` can say VALID."""
+    profile = compose.profile(settings).to_json()
+    _chain_id, address = settings.resolved_chain()
+    client = RegistryClient(
+        web3=make_web3(settings.chain.rpc_url),
+        address=address,
+        account=dev_account(),
+        poll_interval=0.05,
+    )
+    try:
+        client.publish_profile(hashlib.sha256(profile).digest())
+    except Exception as exc:  # a benchmark goes on: the verify runs then report ERROR
+        log.print(f"[yellow]could not publish the profile's hash:[/] {type(exc).__name__}")
+    return profile
+
+
+def measure_processes(
+    settings: Settings, item: Delivered, folder: Path, runs: int
+) -> list[ProcessFigures]:
+    """`sceau verify` of one certificate as a whole process, the light entry and the full CLI,
+    and a bare pyHanko import, each `runs` times, interleaved so that they share the load."""
+    pdf, receipt, profile = folder / "c.pdf", folder / "r.json", folder / "p.json"
+    pdf.write_bytes(item.pdf)
+    receipt.write_bytes(item.receipt.to_json())
+    profile.write_bytes(publish_profile(settings))
+    files = [str(pdf), "--receipt", str(receipt), "--profile", str(profile)]
+    files += ["--rpc", settings.chain.rpc_url, "--json"]
+    commands = {
+        "python -m sceau.verify_command …": ["-m", "sceau.verify_command", *files],
+        "python -m sceau verify …": ["-m", "sceau", "verify", *files],
+        'python -c "import pyhanko.sign.validation"': ["-c", "import pyhanko.sign.validation"],
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in commands}
+    exits: dict[str, int] = {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCEAU_")}
+    for _ in range(runs):
+        for name, args in commands.items():
+            began = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, *args], cwd=REPO, env=env, capture_output=True, timeout=120
+            )
+            seconds[name].append(time.perf_counter() - began)
+            exits[name] = done.returncode
+    return [
+        ProcessFigures(name, runs, statistics.median(seconds[name]), exits[name])
+        for name in commands
+    ]
+
+
 # --- output ---------------------------------------------------------------------------------------
 
 
@@ -518,7 +630,7 @@ def context_table(figures: Figures) -> Table:
     table = Table(title="Sceau verification benchmark", title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_row("cores (os.cpu_count), Python", f"{figures.cores}, {figures.python}")
+    table.add_row("machine", figures.machine)
     table.add_row("load average 1/5/15 min, before", _load(figures.load_before))
     table.add_row("load average 1/5/15 min, after", _load(figures.load_after))
     table.add_row("certificates issued, one share each", str(figures.count))
@@ -573,6 +685,50 @@ def levels_table(figures: Figures) -> Table:
     return table
 
 
+def ratios_table(figures: Figures) -> Table:
+    """Each figure beside its baseline of the same run, and the goal."""
+    table = Table(title="Figures beside their baselines (same run)", title_justify="left")
+    for name in ("figure", "value", "baseline", "ratio", "goal", "all 200 VALID"):
+        table.add_column(name, justify="left" if name == "figure" else "right")
+    base = figures.validations_per_s
+    for level in figures.levels:
+        table.add_row(
+            f"openings/s, 1 server process, {level.concurrency} clients (closed loop)",
+            f"{level.per_second:.1f}",
+            f"{base:.1f} pyHanko validations/s",
+            f"{level.per_second / base:.2f}" if base else "?",
+            f"≥ {GOAL_OPENINGS_RATIO:.0f}" if level.concurrency == 10 else "",
+            _all_valid(level),
+        )
+    if figures.paced is not None:
+        paced = figures.paced
+        table.add_row(
+            f"p99, {paced.concurrency} clients each opening once a second",
+            f"{paced.p99_ms:.0f} ms",
+            f"p50 {paced.p50_ms:.0f} ms",
+            "",
+            f"< {GOAL_P99_MS:.0f} ms",
+            _all_valid(paced),
+        )
+    bare = next((p for p in figures.verify_processes if "import pyhanko" in p.command), None)
+    for run in figures.verify_processes:
+        if run is bare:
+            continue
+        table.add_row(
+            f"{run.command} (median of {run.runs}, exit {run.exit_code})",
+            f"{run.median_s:.2f} s",
+            f"{bare.median_s:.2f} s bare pyHanko import" if bare else "",
+            f"{run.median_s / bare.median_s:.2f}" if bare else "",
+            f"< {GOAL_VERIFY_SECONDS} s, ≤ {GOAL_VERIFY_RATIO:.0f}",
+            "VALID" if run.exit_code == 0 else "no",
+        )
+    return table
+
+
+def _all_valid(level: LevelFigures) -> str:
+    return "yes" if not (level.non_200 or level.not_valid) else "[bold red]no[/]"
+
+
 def _load(load: tuple[float, float, float]) -> str:
     return " ".join(f"{v:.2f}" for v in load)
 
@@ -581,7 +737,7 @@ def unexpected_answers(figures: Figures) -> list[str]:
     """One line per level that saw anything but 200 VALID, with what it saw instead."""
     return [
         f"{level.concurrency} clients: statuses {level.statuses}, verdicts {level.verdicts}"
-        for level in figures.levels
+        for level in (*figures.levels, *([figures.paced] if figures.paced else []))
         if level.non_200 or level.not_valid
     ]
 
@@ -593,12 +749,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """--count, --concurrency, --requests, --max-seconds, --repeats and --json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20, help="certificates and shares (20)")
-    parser.add_argument("--concurrency", default="1,4,16", help="clients per level (1,4,16)")
+    parser.add_argument("--concurrency", default="1,10,50", help="clients per level (1,10,50)")
     parser.add_argument("--requests", type=int, default=200, help="openings per level (200)")
     parser.add_argument(
         "--max-seconds", type=float, default=120.0, help="cap on all levels together (120)"
     )
     parser.add_argument("--repeats", type=int, default=20, help="runs of each timed part (20)")
+    parser.add_argument(
+        "--paced-seconds", type=float, default=20.0, help="seconds of the paced level (20; 0: none)"
+    )
+    parser.add_argument("--paced-clients", type=int, default=50, help="paced clients (50)")
+    parser.add_argument(
+        "--validation-seconds", type=float, default=10.0, help="pyHanko baseline budget (10 s)"
+    )
+    parser.add_argument(
+        "--verify-runs", type=int, default=10, help="whole `sceau verify` processes (10; 0: none)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     try:
@@ -609,6 +775,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--count, --requests, --repeats and each concurrency must be at least 1")
     if max(args.concurrency) > 256 or args.requests > 100_000 or not 0 < args.max_seconds <= 3600:
         parser.error("at most 256 clients, 100000 openings per level and 3600 s in all")
+    if not 0 <= args.paced_seconds <= 600 or not 1 <= args.paced_clients <= 256:
+        parser.error("--paced-seconds within 0..600, --paced-clients within 1..256")
+    if not 0 < args.validation_seconds <= 600 or not 0 <= args.verify_runs <= 100:
+        parser.error("--validation-seconds within 0..600, --verify-runs within 0..100")
     return args
 
 
@@ -619,6 +789,7 @@ def run(args: argparse.Namespace) -> Figures:
         python=platform.python_version(),
         count=args.count,
         load_before=os.getloadavg(),
+        machine=bench_issuance.machine(),
     )
     with bench_issuance.throwaway_setup() as setup:
         log.print(f"set-up ready in {setup.root}; anvil at {setup.rpc_url}")
@@ -637,8 +808,23 @@ def run(args: argparse.Namespace) -> Figures:
             figures.warm_up_ms, figures.response_bytes = warm_up(server.base_url, shares)
             log.print("timing the parts in this process (server idle)...")
             measure_parts(figures, settings, delivered[0], shares[0], args.repeats)
+            log.print("pyHanko validations of the same PDFs, this process (server idle)...")
+            roots = compose.profile(settings).trust_roots_der()
+            figures.validations_per_s = measure_validations(
+                delivered, roots, args.validation_seconds
+            )
             anvil_pid = int((setup.root / "chain" / "anvil.pid").read_text())
             measure_levels(figures, args, server, anvil_pid, shares)
+            if args.paced_seconds:
+                log.print(f"{args.paced_clients} clients, each once a second...")
+                figures.paced = run_paced_level(
+                    server, anvil_pid, shares, args.paced_clients, args.paced_seconds
+                )
+        if args.verify_runs:
+            log.print(f"`sceau verify` as a whole process, {args.verify_runs} times...")
+            figures.verify_processes = measure_processes(
+                settings, delivered[0], setup.root, args.verify_runs
+            )
     figures.load_after = os.getloadavg()
     return figures
 
@@ -676,7 +862,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asdict(figures), indent=2))
         return 0
     out = Console() if sys.stdout.isatty() else Console(width=120)  # whole tables in a file
-    for table in (context_table(figures), parts_table(figures), levels_table(figures)):
+    tables = (context_table(figures), parts_table(figures), levels_table(figures))
+    for table in (*tables, ratios_table(figures)):
         out.print(table)
     for line in unexpected_answers(figures):
         out.print(f"[bold red]unexpected answers[/] {line}")

@@ -13,29 +13,29 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-import requests
 from eth_utils.address import to_checksum_address
 from pydantic import JsonValue
-from web3 import Web3
 
-from contracts.abi import load_artifact
 from contracts.chain_facts import (
+    CURRENT_PROFILE_SELECTOR,
     PublishedProfileHash,
     TransactionMismatch,
-    anchoring_transaction_mismatch,
-    current_profile_hash,
+    decode_current_profile,
+    transaction_mismatch,
 )
-from contracts.client import AnchorRecord, CertificateStatus, RegistryClient, Role, make_web3
 from contracts.errors import RegistryError, RpcUnavailable
-from contracts.merkle import process_proof
+from contracts.merkle import parse_hash32, process_proof
 from contracts.receipt import Receipt
+from contracts.values import AnchorRecord, CertificateStatus, Role
+from verifier.registry_reads import RegistryReads
+from verifier.rpc import DEFAULT_TIMEOUT, ChainNode
+from verifier.validation_cache import ValidationCache
 
-DEFAULT_TIMEOUT = 5.0
+__all__ = ["DEFAULT_TIMEOUT", "ChainCache", "ChainFailure", "ChainReading", "Registry"]
+
 _log = logging.getLogger(__name__)
 _URL = re.compile(r"(https?|wss?)://\S+|/v\d+/\S+|url: \S+")
-_UNREACHABLE = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, OSError)
 
 
 @dataclass(frozen=True)
@@ -87,28 +87,34 @@ class _KnownAnchor:
 
 
 class ChainCache:
-    """What may be remembered between verifications: a checked node and registry and a current
-    profile hash (for a while), anchored roots with their transaction (for good: an anchor never
-    changes). Revocation is never cached.
+    """What may be remembered between verifications, once per process: one node client per RPC
+    URL (kept-alive connections), a checked node and registry and a current profile hash (for
+    a while), anchored roots with their transaction and signature validations (for good: an
+    anchor and a signed PDF never change). Revocation is never cached.
     """
 
-    def __init__(self, *, node_ttl_seconds: float = 300.0, max_roots: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        node_ttl_seconds: float = 300.0,
+        max_roots: int = 100_000,
+        validations: ValidationCache | None = None,
+    ) -> None:
         self._node_ttl = node_ttl_seconds
         self._max_roots = max_roots
         self._nodes: dict[tuple[str, int, str], float] = {}
         self._profiles: dict[tuple[str, int, str], tuple[float, PublishedProfileHash]] = {}
         self._anchors: dict[tuple[int, str, bytes], _KnownAnchor] = {}
-        self._clients: dict[tuple[str, float], Web3] = {}
+        self._clients: dict[tuple[str, float], ChainNode] = {}
         self._lock = threading.Lock()
+        self.validations = validations if validations is not None else ValidationCache()
 
-    def web3(self, rpc_url: str, timeout: float) -> Web3:
-        """One client per node, kept: its connection and chain id are reused."""
+    def node(self, rpc_url: str, timeout: float) -> ChainNode:
+        """One client per node, kept: its connections are reused."""
         with self._lock:
             client = self._clients.get((rpc_url, timeout))
             if client is None:
-                client = self._clients[(rpc_url, timeout)] = make_web3(
-                    rpc_url, http_timeout=timeout
-                )
+                client = self._clients[(rpc_url, timeout)] = ChainNode(rpc_url, timeout=timeout)
             return client
 
     def node_checked(self, key: tuple[str, int, str]) -> bool:
@@ -151,23 +157,23 @@ def read_chain(
     """Ask `registry` (the receipt's when None) about `receipt`: anchoring, the receipt's chain
     facts, revocation, and, given `profile_sha256`, whether that profile is the current one."""
     where = registry or Registry(receipt.chain_id, receipt.contract, from_receipt=True)
-    web3 = cache.web3(rpc_url, timeout) if cache else make_web3(rpc_url, http_timeout=timeout)
+    node = cache.node(rpc_url, timeout) if cache else ChainNode(rpc_url, timeout=timeout)
     node_key = (rpc_url, *where.key)
     if cache is None or not cache.node_checked(node_key):
-        problem = _check_node(web3, where)
+        problem = _check_node(node, where)
         if problem is not None:
             return problem
         if cache is not None:
             cache.remember_node(node_key)
     try:
-        reading = _read_certificate(web3, where, receipt, cache)
+        reading = _read_certificate(node, where, receipt, cache)
     except RpcUnavailable as exc:
         return _failure("chain_unreachable", exc)
     except RegistryError as exc:
         return _failure("chain_error", exc)
     if profile_sha256 is None:
         return reading
-    profile = _read_profile(web3, where, node_key, profile_sha256, cache)
+    profile = _read_profile(node, where, node_key, profile_sha256, cache)
     return ChainReading(
         status=reading.status,
         issuer_role_at_anchor=reading.issuer_role_at_anchor,
@@ -177,21 +183,21 @@ def read_chain(
 
 
 def _read_certificate(
-    web3: Web3, where: Registry, receipt: Receipt, cache: ChainCache | None
+    node: ChainNode, where: Registry, receipt: Receipt, cache: ChainCache | None
 ) -> ChainReading:
     """checkCertificate, then (once per root) the role at the anchoring block and the tx."""
     root_key = (*where.key, bytes.fromhex(receipt.root[2:]))
-    registry = RegistryClient(web3=web3, address=where.contract)
+    registry = RegistryReads(node, where.contract)
     known = cache.anchor(root_key) if cache is not None else None
     if known is not None and known.transaction == receipt.transaction:
         return _with_known_anchor(registry, receipt, known)
-    status = registry.check_certificate(receipt.leaf, receipt.proof)
+    leaf = bytes.fromhex(receipt.leaf[2:])
+    status = registry.check_certificate(leaf, [bytes.fromhex(p[2:]) for p in receipt.proof])
     if status.anchor is None:
         return ChainReading(status=status, issuer_role_at_anchor=None)
-    held = _issuer_role_at(web3, where, status.anchor)
-    mismatch = anchoring_transaction_mismatch(
-        web3,
-        receipt.transaction,
+    held = _issuer_role_at(registry, status.anchor)
+    mismatch = transaction_mismatch(
+        node.transaction_receipt(receipt.transaction),
         registry=where.contract,
         root=status.root,
         block_number=status.anchor.block_number,
@@ -202,7 +208,7 @@ def _read_certificate(
 
 
 def _with_known_anchor(
-    registry: RegistryClient, receipt: Receipt, known: _KnownAnchor
+    registry: RegistryReads, receipt: Receipt, known: _KnownAnchor
 ) -> ChainReading:
     """A cached anchor of the receipt's root: only revocation is asked (one eth_call)."""
     leaf = bytes.fromhex(receipt.leaf[2:])
@@ -214,7 +220,7 @@ def _with_known_anchor(
 
 
 def _read_profile(
-    web3: Web3,
+    node: ChainNode,
     where: Registry,
     node_key: tuple[str, int, str],
     profile_sha256: bytes,
@@ -225,7 +231,8 @@ def _read_profile(
     if remembered is not None and remembered.sha256 == profile_sha256:
         return ProfileOnChain(remembered)
     try:
-        published = current_profile_hash(web3, where.contract)
+        address = to_checksum_address(where.contract)
+        published = decode_current_profile(node.call(address, CURRENT_PROFILE_SELECTOR))
     except RpcUnavailable as exc:
         return ProfileOnChain(None, _failure("chain_unreachable", exc))
     except RegistryError as exc:
@@ -235,20 +242,20 @@ def _read_profile(
     return ProfileOnChain(published)
 
 
-def _check_node(web3: Web3, where: Registry) -> ChainFailure | None:
+def _check_node(node: ChainNode, where: Registry) -> ChainFailure | None:
     """One quick call first, without retries, so a dead node fails fast."""
     try:
-        actual = int(web3.eth.chain_id)
+        actual = node.chain_id()
         if actual != where.chain_id:
             details: dict[str, JsonValue] = {
                 "expected_chain_id": where.chain_id,
                 "actual_chain_id": actual,
             }
             return ChainFailure("wrong_chain", "the node serves another chain", details)
-        code = web3.eth.get_code(to_checksum_address(where.contract))
-    except _UNREACHABLE as exc:
+        code = node.code(to_checksum_address(where.contract))
+    except RpcUnavailable as exc:
         return _failure("chain_unreachable", exc)
-    except Exception as exc:  # any node may be asked: an odd answer means "could not decide"
+    except (RegistryError, ValueError) as exc:  # any node may be asked: an odd answer
         return _failure("chain_error", exc)
     if len(code) == 0:
         at: dict[str, JsonValue] = {"contract": where.contract, "chain_id": where.chain_id}
@@ -258,32 +265,34 @@ def _check_node(web3: Web3, where: Registry) -> ChainFailure | None:
     return None
 
 
-def _issuer_role_at(web3: Web3, where: Registry, anchor: AnchorRecord) -> bool | None:
+def _issuer_role_at(registry: RegistryReads, anchor: AnchorRecord) -> bool | None:
     """Whether the anchoring account held ISSUER_ROLE in the anchoring block (needs its state)."""
-    contract: Any = web3.eth.contract(
-        address=to_checksum_address(where.contract), abi=list(load_artifact().abi)
-    )
-    call = contract.functions.hasRole(Role.ISSUER.id, to_checksum_address(anchor.issuer))
     try:
-        return bool(call.call(block_identifier=anchor.block_number))
-    except Exception:  # a pruned node has no state for old blocks: the check cannot decide
+        return registry.has_role_at(Role.ISSUER, anchor.issuer, anchor.block_number)
+    except RpcUnavailable:
+        raise
+    except RegistryError:  # a pruned node has no state for old blocks: the check cannot decide
         return None
 
 
 def read_leaf(
-    rpc_url: str, *, chain_id: int, contract: str, leaf: str, timeout: float = DEFAULT_TIMEOUT
+    rpc_url: str,
+    *,
+    chain_id: int,
+    contract: str,
+    leaf: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    cache: ChainCache | None = None,
 ) -> ChainReading | ChainFailure:
     """Revocation of a bare leaf (a tombstone has no proof left): anchoring is not asked."""
-    web3 = make_web3(rpc_url, http_timeout=timeout)
+    node = cache.node(rpc_url, timeout) if cache else ChainNode(rpc_url, timeout=timeout)
     try:
-        if int(web3.eth.chain_id) != chain_id:
+        if node.chain_id() != chain_id:
             return ChainFailure("wrong_chain", "the node serves another chain")
-        status = RegistryClient(web3=web3, address=contract).check_certificate(leaf, [])
-    except _UNREACHABLE as exc:
-        return _failure("chain_unreachable", exc)
+        status = RegistryReads(node, contract).check_certificate(parse_hash32(leaf, "leaf"), [])
     except RpcUnavailable as exc:
         return _failure("chain_unreachable", exc)
-    except RegistryError as exc:
+    except (RegistryError, ValueError) as exc:
         return _failure("chain_error", exc)
     return ChainReading(status=status, issuer_role_at_anchor=None)
 

@@ -139,6 +139,7 @@ def tombstone_report(
             contract=batch.contract_address,
             leaf=record.leaf,
             timeout=context.timeout,
+            cache=context.cache,
         )
         revocation.append(check_revocation(reading))
     return build_report(

@@ -26,6 +26,7 @@ from issuer.dev_pki import DevPki, create_dev_pki
 from issuer.render import render_certificate
 from issuer.signing import load_signer
 from tests.conftest import AnvilChain
+from verifier.chain import DEFAULT_TIMEOUT, ChainCache
 
 ISSUER_NAME = "Institut Linguistique de Lyon"
 BASE_URL = "https://certs.ill.example.org"
@@ -270,3 +271,17 @@ def publish_profile(
 def publish(chain: AnvilChain, profile: IssuerProfile | bytes) -> None:
     """`publish_profile` on the session registry."""
     publish_profile(chain.rpc_url, chain.admin, chain.contract_address, profile)
+
+
+def count_rpc_posts(cache: ChainCache, rpc_url: str, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+    """The JSON-RPC method of every HTTP POST the cache's client of `rpc_url` sends from now."""
+    session = cache.node(rpc_url, timeout).session
+    sent: list[str] = []
+    post = session.post
+
+    def counting_post(url: str, **kwargs: Any) -> Any:
+        sent.append(str(kwargs["json"]["method"]))
+        return post(url, **kwargs)
+
+    session.post = counting_post  # type: ignore[method-assign, assignment]
+    return sent

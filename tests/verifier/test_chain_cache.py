@@ -1,43 +1,25 @@
-"""Anchored roots are cached; revocation is always read fresh."""
+"""One chain client per process: anchored roots are cached, revocation is always read fresh,
+and an opening of a known root costs one JSON-RPC call."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-import verifier.chain as chain_module
-from contracts.client import RevocationReason, make_web3
+from contracts.client import RevocationReason
 from contracts.profile import IssuerProfile
 from tests.conftest import AnvilChain
-from tests.verifier.conftest import issue
+from tests.verifier.conftest import count_rpc_posts, issue
 from verifier.chain import ChainCache
 from verifier.independent import verify_with_receipt
 from verifier.report import Verdict
 
 
 def test_second_check_asks_only_revocation_and_sees_a_fresh_revocation(
-    issuer_pki: Any,
-    anvil_chain: AnvilChain,
-    issuer_profile: IssuerProfile,
-    monkeypatch: pytest.MonkeyPatch,
+    issuer_pki: Any, anvil_chain: AnvilChain, issuer_profile: IssuerProfile
 ) -> None:
-    calls: list[str] = []
-
-    def counting_web3(rpc_url: str, *, http_timeout: float = 5.0) -> Any:
-        web3 = make_web3(rpc_url, http_timeout=http_timeout)
-        original = web3.provider.make_request
-
-        def make_request(method: Any, params: Any) -> Any:
-            calls.append(str(method))
-            return original(method, params)
-
-        web3.provider.make_request = make_request  # type: ignore[method-assign]
-        return web3
-
-    monkeypatch.setattr(chain_module, "make_web3", counting_web3)
     certificate = issue(issuer_pki, anvil_chain.client(anvil_chain.issuer))
     cache = ChainCache()
+    calls = count_rpc_posts(cache, anvil_chain.rpc_url)
 
     def check() -> Verdict:
         return verify_with_receipt(
@@ -49,14 +31,22 @@ def test_second_check_asks_only_revocation_and_sees_a_fresh_revocation(
         ).verdict
 
     assert check() is Verdict.VALID
-    first = len(calls)
+    assert "eth_chainId" in calls and "eth_getTransactionReceipt" in calls, calls
     calls.clear()
     assert check() is Verdict.VALID
-    # One eth_call (revocationOf); no eth_getCode, no hasRole at the anchoring block.
-    assert calls.count("eth_call") == 1 and set(calls) <= {"eth_call", "eth_chainId"}, calls
-    assert first > len(calls)
+    # One eth_call (revocationOf): no eth_chainId, no eth_getCode, no hasRole at the block.
+    assert calls == ["eth_call"], calls
 
     anvil_chain.client(anvil_chain.revoker).revoke(
         certificate.receipt.leaf, RevocationReason.HOLDER_REQUEST
     )
+    calls.clear()
     assert check() is Verdict.REVOKED
+    assert calls == ["eth_call"], calls
+
+
+def test_one_client_per_node_is_kept_by_the_cache(anvil_chain: AnvilChain) -> None:
+    cache = ChainCache()
+
+    assert cache.node(anvil_chain.rpc_url, 5.0) is cache.node(anvil_chain.rpc_url, 5.0)
+    assert cache.node(anvil_chain.rpc_url, 5.0).chain_id() == anvil_chain.chain_id

@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 
@@ -34,16 +35,21 @@ _log = logging.getLogger(__name__)
 TIMESTAMP_SOURCE = "signature_timestamp"
 
 
+@dataclass(frozen=True)
+class SignatureFinding:
+    """One validation of a PDF: the signature check's result and the DER of the certificate
+    that made its only signature (None if it has no single signature), from one parse."""
+
+    result: CheckResult
+    signer_der: bytes | None
+
+
 def embedded_signer_certificate(pdf: bytes) -> bytes | None:
     """DER of the certificate that made the PDF's only signature, or None if there is none."""
     try:
-        signatures = _signatures(PdfFileReader(BytesIO(pdf), strict=False))
+        return _signer_der(_signatures(PdfFileReader(BytesIO(pdf), strict=False)))
     except Exception:  # any file may be dropped here: unreadable simply means "no signer"
         return None
-    if len(signatures) != 1:
-        return None
-    cert = signatures[0].signer_cert
-    return bytes(cert.dump()) if cert is not None else None
 
 
 def check_signature(
@@ -54,12 +60,47 @@ def check_signature(
     `moment` is the anchoring time; the signing certificate is judged as of it, or as of the
     signature timestamp when that is earlier, with the revocation data the PDF carries.
     """
-    when = _when(moment, moment_source, None)
+    return validate_signature(
+        pdf, trust_roots=trust_roots, moment=moment, moment_source=moment_source
+    ).result
+
+
+def validate_signature(
+    pdf: bytes, *, trust_roots: Sequence[bytes], moment: datetime, moment_source: str
+) -> SignatureFinding:
+    """`check_signature` and `embedded_signer_certificate` of `pdf`, parsing it once."""
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
         signatures = _signatures(reader)
     except Exception as exc:  # a PDF pyHanko cannot parse is a bad certificate, not a crash
-        return _result(CheckStatus.INVALID, "pdf_unreadable", error=str(exc), **when)
+        when = _when(moment, moment_source, None)
+        return SignatureFinding(
+            _result(CheckStatus.INVALID, "pdf_unreadable", error=str(exc), **when), None
+        )
+    try:
+        signer = _signer_der(signatures)
+    except Exception:  # a malformed signer certificate: no signer (the check says why)
+        signer = None
+    return SignatureFinding(
+        _check_parsed(reader, signatures, trust_roots, moment, moment_source), signer
+    )
+
+
+def _signer_der(signatures: Sequence[EmbeddedPdfSignature]) -> bytes | None:
+    if len(signatures) != 1:
+        return None
+    cert = signatures[0].signer_cert
+    return bytes(cert.dump()) if cert is not None else None
+
+
+def _check_parsed(
+    reader: PdfFileReader,
+    signatures: Sequence[EmbeddedPdfSignature],
+    trust_roots: Sequence[bytes],
+    moment: datetime,
+    moment_source: str,
+) -> CheckResult:
+    when = _when(moment, moment_source, None)
     if not signatures:
         return _result(CheckStatus.INVALID, "no_signature", **when)
     if len(signatures) > 1:
