@@ -107,14 +107,14 @@ def message_language(issuance: Issuance, cert: CertificateRecord) -> Language:
 
 def _issuer_language(issuance: Issuance) -> str:
     # Issuance.language comes from settings.issuer_language once the composition passes it.
-    return str(getattr(issuance, "language", "fr"))
+    return issuance.language
 
 
 def delivery_packs(issuance: Issuance) -> DeliveryPacks:
     """The delivery packs of this issuer's batches."""
     # Issuance.letters_dir comes from settings.letters_dir once the composition passes it;
     # until then the letters sit beside the receipts, in the same data folder.
-    letters_dir = getattr(issuance, "letters_dir", None) or issuance.receipts_dir.parent / "letters"
+    letters_dir = issuance.letters_dir or issuance.receipts_dir.parent / "letters"
     return DeliveryPacks(
         engine=issuance.engine,
         staging=issuance.staging,

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from contracts.client import AnchorRecord, PreparedTransaction, TxOutcome, TxState
 from issuer.content import IssuerBranding
 from issuer.delivery import Mailer
+from issuer.design import Design
 from issuer.errors import IssuanceError
 from issuer.intake import IntakeReport
 from issuer.signing import SigningIdentity
@@ -80,6 +81,9 @@ class Issuance:
     anchoring_address: str
     workers: int = 1
     batch_size: int = 1000
+    design: Design | None = None  # None: the built-in design
+    letters_dir: Path | None = None  # None: "letters" beside the receipts folder
+    language: str = "fr"  # messages and letters, for a result that names none
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     progress: Progress = field(default_factory=SilentProgress)
     fault: FaultHook = _no_fault

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from contracts.merkle import leaf_hash
 from issuer.content import CertificateContent, IssuerBranding
+from issuer.design import Design
 from issuer.pipeline import Issuance, staged_json
 from issuer.render import render_certificate
 from issuer.signing import SigningIdentity, load_signer
@@ -38,6 +39,7 @@ FIRST_RETRY_DELAY_SECONDS = 2.0
 LONGEST_RETRY_DELAY_SECONDS = 60.0
 
 _worker_branding: IssuerBranding | None = None
+_worker_design: Design | None = None
 _worker_identity: SigningIdentity | None = None
 
 
@@ -114,7 +116,7 @@ def retry_delays(
 
 def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
     if issuance.workers <= 1:
-        _init_worker(issuance.signing, issuance.branding)
+        _init_worker(issuance.signing, issuance.branding, issuance.design)
         for cert_id, content in pending:
             yield render_and_sign(cert_id, content)
         return
@@ -126,7 +128,7 @@ def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator
         max_workers=issuance.workers,
         mp_context=context,
         initializer=_init_pool_worker,
-        initargs=(issuance.signing, issuance.branding),
+        initargs=(issuance.signing, issuance.branding, issuance.design),
     ) as pool:
         yield from _bounded_map(pool, pending, window=4 * issuance.workers)
 
@@ -152,14 +154,18 @@ def _bounded_map(
             future.cancel()
 
 
-def _init_pool_worker(identity: SigningIdentity, branding: IssuerBranding) -> None:
+def _init_pool_worker(
+    identity: SigningIdentity, branding: IssuerBranding, design: Design | None
+) -> None:
     die_with_parent()  # the parent is the fork server, which dies with the issuing process
-    _init_worker(identity, branding)
+    _init_worker(identity, branding, design)
 
 
-def _init_worker(identity: SigningIdentity, branding: IssuerBranding) -> None:
-    global _worker_identity, _worker_branding
-    _worker_identity, _worker_branding = identity, branding
+def _init_worker(
+    identity: SigningIdentity, branding: IssuerBranding, design: Design | None
+) -> None:
+    global _worker_identity, _worker_branding, _worker_design
+    _worker_identity, _worker_branding, _worker_design = identity, branding, design
     load_signer(identity)  # fail early (wrong passphrase, unreadable key) and warm the cache
 
 
@@ -167,7 +173,7 @@ def render_and_sign(cert_id: str, content_json: str) -> tuple[str, bytes]:
     """Worker step: render the certificate and sign it; the signed bytes are final."""
     assert _worker_identity is not None and _worker_branding is not None
     content = CertificateContent.model_validate_json(content_json)
-    pdf = render_certificate(content, branding=_worker_branding)
+    pdf = render_certificate(content, branding=_worker_branding, design=_worker_design)
     return cert_id, load_signer(_worker_identity).sign(pdf)
 
 

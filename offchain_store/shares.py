@@ -272,6 +272,9 @@ def open_share(
         pdf = decrypt_document(
             blobs.get(record.id), data_key, associated_data=bytes.fromhex(record.id)
         )
+        # End the read before writing: SQLite cannot upgrade a read transaction to a write
+        # once another connection has committed (no busy wait); a fresh write waits its turn.
+        session.commit()
         _count_opening(session, share)
         session.add(
             AccessLogRecord(

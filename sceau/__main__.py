@@ -1,5 +1,5 @@
 """`python -m sceau` is the `sceau` command."""
 
-from sceau.cli import main
+from sceau.entry import main
 
 main()

@@ -79,6 +79,10 @@ def ensure_dev_environment(settings: Settings) -> None:
         f"Local chain {settings.chain.rpc_url} (id {deployment.chain_id}), registry "
         f"{deployment.contract_address}, issuer address {address}"
     )
+    from sceau.keys_commands import describe_publication, publish_profile
+
+    # Verifiers trust the profile whose hash the registry holds: publish it from the start.
+    console.print(describe_publication(publish_profile(settings, admin_passphrase=None)))
 
 
 def _start_and_deploy(settings: Settings) -> tuple[LocalDeployment, str]:

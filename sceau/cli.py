@@ -26,6 +26,7 @@ from sceau import compose
 from sceau.admin_commands import admin_app, audit_app
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
+from sceau.delivery_commands import letters_app
 from sceau.keys_commands import keys_app
 from sceau.revocation_commands import purge_command, revocations_app, revoke
 from sceau.settings import Settings, load_settings
@@ -47,6 +48,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(trust_app, name="trust")
+app.add_typer(letters_app, name="letters")
 
 ConfigOption = Annotated[
     Path | None,
@@ -188,21 +190,40 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the pages and the JSON API."""
-    import uvicorn
+    """Serve the pages and the JSON API (an access log without ids, keys or bodies)."""
+    from sceau.web.server import run_server
 
-    from sceau.web.app import create_app
-
-    uvicorn.run(create_app(settings_of(ctx)), host=host, port=port, access_log=False)
+    run_server(settings_of(ctx), host=host, port=port)
 
 
 @app.command("profile")
 def profile_command(
     ctx: typer.Context,
     output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish", help="Make its SHA-256 the registry's current profile (admin key)."
+        ),
+    ] = False,
+    admin_passphrase: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SCEAU_ADMIN_KEYSTORE_PASSPHRASE",
+            help="Passphrase of chain.admin_keystore (the registry admin), with --publish.",
+        ),
+    ] = None,
 ) -> None:
-    """Print the issuer's public profile (what verifiers trust), as JSON."""
-    document = compose.profile(settings_of(ctx)).to_json()
+    """Print the issuer's public profile (what verifiers trust), as JSON; --publish anchors it."""
+    settings = settings_of(ctx)
+    if publish:
+        from sceau.keys_commands import describe_publication, publish_profile
+
+        publication = publish_profile(settings, admin_passphrase=admin_passphrase)
+        console.print(describe_publication(publication))
+    document = compose.profile(settings).to_json()
+    if output is None and publish:
+        return
     if output is None:
         sys.stdout.write(document.decode())
         return
@@ -345,6 +366,7 @@ def _show_locations(settings: Settings) -> None:
 
 def main() -> None:
     """Entry point: runs the app and maps errors to exit codes in this one place."""
+    compose.restrict_new_files()
     try:
         result = app(standalone_mode=False)
     except typer.Exit as done:

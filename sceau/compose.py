@@ -17,10 +17,12 @@ from contracts.keystore import load_account
 from contracts.profile import IssuerProfile
 from issuer.content import IssuerBranding
 from issuer.delivery import Mailer, OutboxMailer, SmtpMailer
+from issuer.delivery_pack import DeliveryPacks
+from issuer.design import check_design, load_design
 from issuer.keys import certificate_pem, issuer_profile, register_keys_in_use
 from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
 from issuer.recovery import Recovery
-from issuer.revocation import AuditHook, Revocations
+from issuer.revocation import AuditHook, DeliveredCopies, Revocations
 from issuer.signing import SignatureLevel, SigningIdentity, load_signer
 from offchain_store.audit import append as append_audit
 from offchain_store.blobs import BlobStore, blob_store_from_url
@@ -49,10 +51,17 @@ def database(settings: Settings) -> Engine:
 
 
 def _create_owner_only(path: Path) -> None:
-    """The SQLite file holds candidates' e-mail addresses: 0600 (SQLite gives its WAL the same)."""
+    """The SQLite file holds candidates' e-mail addresses: 0600 (SQLite gives its WAL the same).
+
+    Only a missing file is created: opening and closing an existing one would drop this
+    process's SQLite locks on it (POSIX locks belong to the process, not the descriptor)."""
+    if path.exists():
+        return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    os.chmod(path, 0o600)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
 
 
 def blob_store(settings: Settings) -> BlobStore:
@@ -140,6 +149,9 @@ def issuance(
     identity = signing_identity(settings)
     engine = database(settings)
     ensure_issuer(engine, settings)
+    the_branding = branding(settings)
+    design = load_design(settings.design_file)
+    check_design(design, branding=the_branding)  # a design that cannot render: before signing
     register_keys_in_use(
         engine,
         settings.issuer_id,
@@ -153,7 +165,7 @@ def issuance(
         chain=client,
         mailer=mailer(settings),
         signing=identity,
-        branding=branding(settings),
+        branding=the_branding,
         issuer_id=settings.issuer_id,
         recovery_public_key=load_recovery_public_key(settings.recovery_public_key),
         staging=StagingVault(settings.staging_secret.get_secret_value()),
@@ -164,6 +176,9 @@ def issuance(
         anchoring_address=account.address,
         workers=settings.issue_workers or os.cpu_count() or 1,
         batch_size=settings.batch_size,
+        design=design,
+        letters_dir=settings.letters_dir,
+        language=settings.issuer_language,
         progress=progress or SilentProgress(),
         fault=fault,
     )
@@ -197,12 +212,15 @@ def profile(settings: Settings) -> IssuerProfile:
 
 def recovery(settings: Settings) -> Recovery:
     """What `sceau recover-link` needs: records, blobs and the mailer; no chain."""
+    engine = database(settings)
     return Recovery(
-        engine=database(settings),
+        engine=engine,
         blobs=blob_store(settings),
         mailer=mailer(settings),
         branding=branding(settings),
         sender=settings.mail.sender,
+        issuer_language=settings.issuer_language,
+        packs=delivery_packs(settings, engine=engine),
     )
 
 
@@ -226,9 +244,34 @@ def audit_hook() -> AuditHook:
 
 def revocations(settings: Settings) -> Revocations:
     """What carrying out revocations needs: records, blobs and a chain client that may revoke."""
+    engine = database(settings)
     return Revocations(
-        engine=database(settings),
+        engine=engine,
         blobs=blob_store(settings),
         chain=registry(settings, account=revoking_account(settings)),
+        audit=audit_hook(),
+        copies=delivered_copies(settings, engine=engine),
+    )
+
+
+def delivered_copies(settings: Settings, *, engine: Engine) -> DeliveredCopies:
+    """Every place delivery leaves a copy that revocation must destroy."""
+    return DeliveredCopies(
+        receipts_dir=settings.receipts_dir,
+        letters_dir=settings.letters_dir,
+        outbox_dir=None if settings.mail.smtp_host else settings.mail.outbox,
+        packs=delivery_packs(settings, engine=engine),
+    )
+
+
+def delivery_packs(settings: Settings, *, engine: Engine | None = None) -> DeliveryPacks:
+    """The delivery packs of the configured issuer (records, staging secret, letters folder);
+    pass the engine already open in this process (the web app's) rather than a second one."""
+    return DeliveryPacks(
+        engine=engine or database(settings),
+        staging=StagingVault(settings.staging_secret.get_secret_value()),
+        branding=branding(settings),
+        letters_dir=settings.letters_dir,
+        issuer_language=settings.issuer_language,
         audit=audit_hook(),
     )

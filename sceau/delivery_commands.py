@@ -14,31 +14,15 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
 from issuer.delivery_pack import DeliveryPacks, confirm_handover, pack_bytes, pending_packs
-from offchain_store.staging import StagingVault
-from sceau import compose
+from sceau.compose import delivery_packs
 from sceau.console import console, out
-from sceau.settings import Settings
 
 letters_app = typer.Typer(
     no_args_is_help=True,
     help="Printed letters for candidates without an e-mail address, and their hand-over.",
 )
-
-
-def delivery_packs(settings: Settings, *, engine: Engine | None = None) -> DeliveryPacks:
-    """The delivery packs of the configured issuer (records, staging secret, letters folder);
-    pass the engine already open in this process (the web app's) rather than a second one."""
-    return DeliveryPacks(
-        engine=engine or compose.database(settings),
-        staging=StagingVault(settings.staging_secret.get_secret_value()),
-        branding=compose.branding(settings),
-        letters_dir=settings.letters_dir,
-        issuer_language=settings.issuer_language,
-        audit=compose.audit_hook(),
-    )
 
 
 def _packs(ctx: typer.Context) -> DeliveryPacks:

@@ -129,6 +129,7 @@ def sceau_env(tmp_path: Path, anvil_chain: AnvilChain, shared_pki: DevPki) -> Sc
         "database_url": f"sqlite:///{tmp_path / 'sceau.db'}",
         "blob_store_url": f"file://{tmp_path / 'blobs'}",
         "receipts_dir": str(tmp_path / "receipts"),
+        "letters_dir": str(tmp_path / "letters"),
         "recovery_public_key": str(recovery_public),
         "issue_workers": 1,
         "chain": {

@@ -22,7 +22,7 @@ from issuer.delivery_pack import (
     pending_packs,
 )
 from offchain_store.tokens import AdminRole
-from sceau.delivery_commands import delivery_packs
+from sceau.compose import delivery_packs
 from sceau.web.admin_pages import SignedIn, _admit, _admit_form, _page
 from sceau.web.deps import State
 from sceau.web.i18n import language_of

@@ -57,8 +57,9 @@ SECTIONS: tuple[tuple[str, str, tuple[AdminRole, ...]], ...] = (
     ("/admin/batches", "batches", (AdminRole.ISSUER, AdminRole.AUDITOR)),
     ("/admin/revocations", "revocations", (AdminRole.REVOKER,)),
     ("/admin/audit", "audit", (AdminRole.AUDITOR,)),
+    ("/admin/letters", "letters", (AdminRole.ISSUER,)),
 )
-ISSUER, BATCH_READERS, REVOKER, AUDITOR = (roles for _, _, roles in SECTIONS)
+ISSUER, BATCH_READERS, REVOKER, AUDITOR, _LETTER_HANDLERS = (roles for _, _, roles in SECTIONS)
 
 ADMIN_WORDS: dict[str, dict[str, str]] = {
     "fr": {
@@ -69,6 +70,8 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "nav.batches": "Lots délivrés",
         "nav.revocations": "Demandes de révocation",
         "nav.audit": "Journal d'audit",
+        "nav.letters": "Lettres à remettre",
+        "home.letters": "Les lettres des candidats sans courriel, à imprimer et remettre.",
         "home.import": "Vérifier un fichier de résultats et délivrer les certificats.",
         "home.batches": "Les lots délivrés et leurs transactions d'ancrage.",
         "home.revocations": "Approuver ou refuser les demandes des candidats.",
@@ -207,6 +210,8 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "home.import": "Check a results file and issue the certificates.",
         "home.batches": "Issued batches and their anchoring transactions.",
         "home.revocations": "Approve or refuse the candidates' requests.",
+        "nav.letters": "Letters to hand over",
+        "home.letters": "Letters for candidates without an e-mail address, to print and hand over.",
         "home.audit": "Admin actions and the integrity of the log.",
         "home.nothing": "This token opens no section.",
         "signed_in_as": "Signed in with the token",

@@ -28,7 +28,14 @@ from offchain_store.shares import (
 )
 from offchain_store.tokens import TokenError, TokenForbidden
 from sceau.settings import ConfigurationError, Settings
-from sceau.web import admin_pages, pages, routes_admin, routes_api, routes_candidate
+from sceau.web import (
+    admin_delivery,
+    admin_pages,
+    pages,
+    routes_admin,
+    routes_api,
+    routes_candidate,
+)
 from sceau.web.access_log import AccessLog
 from sceau.web.errors import (
     MalformedJson,
@@ -105,6 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.mount(f"/vendor/{name}", StaticFiles(directory=folder), name=f"vendor-{name}")
     app.include_router(pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(admin_delivery.router)
     app.include_router(routes_api.router)
     app.include_router(routes_candidate.router)
     app.include_router(routes_admin.router)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 
+from contracts.keystore import create_keystore
 from tests.conftest import SceauEnv
 from tests.sceau.helpers import read_outbox, run_sceau, subset_of_sample
+
+ADMIN_PASSPHRASE = "admin-passphrase-not-secret"
 
 
 def test_cli_verifies_an_issued_certificate_with_only_pdf_receipt_profile_and_chain(
@@ -15,8 +18,27 @@ def test_cli_verifies_an_issued_certificate_with_only_pdf_receipt_profile_and_ch
     results = subset_of_sample(sceau_env.root / "results.csv", 3)
     assert run_sceau(sceau_env.config_file, "issue", str(results)).returncode == 0
     profile = sceau_env.root / "wallet" / "issuer-profile.json"
-    done = run_sceau(sceau_env.config_file, "profile", "--out", str(profile))
-    assert done.returncode == 0, done.stderr
+    # The registry admin publishes the profile's hash: verifiers trust the profile it names.
+    admin_keystore = sceau_env.root / "admin" / "admin-eth.json"
+    create_keystore(
+        admin_keystore, ADMIN_PASSPHRASE, private_key=bytes(sceau_env.chain.admin.key), iterations=2
+    )
+    config = sceau_env.config_file
+    config.write_text(
+        config.read_text().replace(
+            "[chain]\n", f"[chain]\nadmin_keystore = {json.dumps(str(admin_keystore))}\n"
+        )
+    )
+    done = run_sceau(
+        config,
+        "profile",
+        "--publish",
+        "--out",
+        str(profile),
+        extra_env={"SCEAU_ADMIN_KEYSTORE_PASSPHRASE": ADMIN_PASSPHRASE},
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "published in the registry" in done.stdout + done.stderr
 
     message = read_outbox(sceau_env.settings.mail.outbox)[0]
     wallet = profile.parent

@@ -29,9 +29,9 @@ FORBIDDEN = {
 }
 RUN = """
 import json, runpy, sys
-sys.argv = ["sceau-verify", *sys.argv[1:]]
+module, sys.argv = sys.argv[1], ["sceau", *sys.argv[2:]]
 try:
-    runpy.run_module("sceau.verify_command", run_name="__main__", alter_sys=True)
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
 except SystemExit as done:
     code = done.code
 loaded = sorted({name.split(".")[0] for name in sys.modules})
@@ -39,7 +39,11 @@ print("\\n" + json.dumps({"exit": code, "loaded": loaded}))
 """
 
 
+@pytest.mark.parametrize(
+    "entry", [("sceau.verify_command",), ("sceau", "verify")], ids=["light-entry", "sceau-verify"]
+)
 def test_a_whole_verify_process_loads_no_database_web3_or_issuer(
+    entry: tuple[str, ...],
     tmp_path: Path,
     valid_certificate: Issued,
     anvil_chain: AnvilChain,
@@ -53,7 +57,11 @@ def test_a_whole_verify_process_loads_no_database_web3_or_issuer(
     args += ["--profile", str(tmp_path / "p.json"), "--rpc", anvil_chain.rpc_url, "--json"]
 
     done = subprocess.run(
-        [sys.executable, "-c", RUN, *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+        [sys.executable, "-c", RUN, *entry, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
 
     outcome = json.loads(done.stdout.rstrip().rsplit("\n", 1)[-1])
