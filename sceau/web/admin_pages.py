@@ -71,6 +71,17 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "nav.revocations": "Demandes de révocation",
         "nav.audit": "Journal d'audit",
         "nav.letters": "Lettres à remettre",
+        "action.revocation.requested": "Révocation demandée par le candidat",
+        "action.erasure.requested": "Effacement demandé par le candidat",
+        "action.revocation.approved": "Demande approuvée",
+        "action.revocation.refused": "Demande refusée",
+        "action.certificate.revoked": "Certificat révoqué et effacé",
+        "action.token.created": "Jeton créé",
+        "action.token.revoked": "Jeton retiré",
+        "action.keys.signing_rotated": "Certificat de signature remplacé",
+        "action.keys.anchoring_rotated": "Adresse d'ancrage remplacée",
+        "action.letters.handed_over": "Lettres remises",
+        "action.profile.publishing": "Profil de l'émetteur publié sur la chaîne",
         "home.letters": "Les lettres des candidats sans courriel, à imprimer et remettre.",
         "home.import": "Vérifier un fichier de résultats et délivrer les certificats.",
         "home.batches": "Les lots délivrés et leurs transactions d'ancrage.",
@@ -211,6 +222,17 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "home.batches": "Issued batches and their anchoring transactions.",
         "home.revocations": "Approve or refuse the candidates' requests.",
         "nav.letters": "Letters to hand over",
+        "action.revocation.requested": "Revocation requested by the candidate",
+        "action.erasure.requested": "Erasure requested by the candidate",
+        "action.revocation.approved": "Request approved",
+        "action.revocation.refused": "Request refused",
+        "action.certificate.revoked": "Certificate revoked and erased",
+        "action.token.created": "Token created",
+        "action.token.revoked": "Token withdrawn",
+        "action.keys.signing_rotated": "Signing certificate replaced",
+        "action.keys.anchoring_rotated": "Anchoring address replaced",
+        "action.letters.handed_over": "Letters handed over",
+        "action.profile.publishing": "Issuer profile published on chain",
         "home.letters": "Letters for candidates without an e-mail address, to print and hand over.",
         "home.audit": "Admin actions and the integrity of the log.",
         "home.nothing": "This token opens no section.",
@@ -344,6 +366,10 @@ class AdminWords:
     def __call__(self, key: str, **values: object) -> str:
         text = self._words.get(key, key)
         return text.format(**values) if values else text
+
+    def action(self, name: str) -> str:
+        """An audit action in words; one without words yet is shown as recorded."""
+        return self._words.get(f"action.{name}", name)
 
     def js_words(self) -> dict[str, str]:
         """What admin.js shows while it follows an import."""
