@@ -82,13 +82,21 @@ def issuer_profile(
             for start, end in [_period(r)]
         ),
         signing_certificates=tuple(
-            SigningCertificate(pem=r.value, valid_from=start, valid_until=end)
+            # The records keep the PEM stripped; the profile carries it in the strict form
+            # (docs/profile.md: LF line ends and a final LF).
+            SigningCertificate(pem=strict_pem(r.value), valid_from=start, valid_until=end)
             for r in records
             if r.kind == KeyKind.SIGNING
             for start, end in [_period(r)]
         ),
-        trust_roots=trust_root_pems,
+        trust_roots=tuple(strict_pem(pem) for pem in trust_root_pems),
     )
+
+
+def strict_pem(pem: str) -> str:
+    """A PEM text in the profile's strict form: LF line ends, no blank lines, a final LF."""
+    lines = [line.strip() for line in pem.replace("\r\n", "\n").split("\n")]
+    return "\n".join(line for line in lines if line) + "\n"
 
 
 def current_profile(engine: Engine, issuer_id: str, facts: ProfileFacts) -> IssuerProfile:

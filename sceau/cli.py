@@ -146,6 +146,10 @@ def demo(ctx: typer.Context) -> None:
     ctx.invoke(issue, ctx=ctx, results=sample)
     _show_proof_check(settings)
     profile_file = settings.receipts_dir.parent / "issuer-profile.json"
+    from sceau.keys_commands import describe_publication, publish_profile
+
+    # The profile verifiers trust is the one whose hash the registry holds (nothing sent if so).
+    console.print(describe_publication(publish_profile(settings, admin_passphrase=None)))
     profile_file.write_bytes(compose.profile(settings).to_json())
     out.print(
         f"Issuer profile: {profile_file}. Verify a certificate on your own, against the chain "
