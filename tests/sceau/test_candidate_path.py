@@ -19,6 +19,7 @@ from offchain_store.records import (
 from sceau.web.app import create_app
 from tests.conftest import SceauEnv
 from tests.sceau.helpers import read_outbox, run_sceau, subset_of_sample
+from tests.verifier.conftest import publish
 
 
 def test_share_open_end_request_approve_then_revoked_everywhere(sceau_env: SceauEnv) -> None:
@@ -95,6 +96,8 @@ def test_share_open_end_request_approve_then_revoked_everywhere(sceau_env: Sceau
         assert status_page["status"] == "revoked" and status_page["revocation_reason"]
         assert api.post(me, json={"key": key}).status_code == 410
 
+    # The session's registry is shared: make this issuer's profile the current one first.
+    publish(sceau_env.chain, profile.read_bytes())
     via_cli = run_sceau(
         sceau_env.config_file,
         "verify",
