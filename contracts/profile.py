@@ -8,6 +8,7 @@ judged as of its anchoring time, not as of today.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -17,9 +18,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.documents import Address, DateTime, canonical_json, parse_document, same_address
+from contracts.receipt import UINT64_MAX, URL_PATTERN
 
 PROFILE_FORMAT = "sceau-issuer-profile/1"
 PROFILE_PATH = "/.well-known/sceau-issuer.json"
+# One certificate, LF line ends, a final LF, nothing before or after (docs/profile.md, 1.1).
+_PEM_FORM = re.compile(
+    r"-----BEGIN CERTIFICATE-----\n(?:[A-Za-z0-9+/=]+\n)+-----END CERTIFICATE-----\n"
+)
 
 
 class InvalidProfile(ValueError):
@@ -74,8 +80,8 @@ class IssuerProfile(BaseModel):
 
     format: Literal["sceau-issuer-profile/1"] = "sceau-issuer-profile/1"
     name: str = Field(min_length=1)
-    public_base_url: str = Field(pattern=r"^https?://")
-    chain_id: int = Field(ge=1)
+    public_base_url: str = Field(pattern=URL_PATTERN)
+    chain_id: int = Field(ge=1, le=UINT64_MAX)
     contract: Address
     anchoring_addresses: tuple[AnchoringAddress, ...] = Field(min_length=1)
     signing_certificates: tuple[SigningCertificate, ...] = Field(min_length=1)
@@ -142,6 +148,11 @@ class PublishedProfile:
 
 
 def _load_pem(pem: str) -> x509.Certificate:
+    if not _PEM_FORM.fullmatch(pem):
+        raise ValueError(
+            "not one PEM certificate in the strict form (BEGIN line, base64 lines, END line,"
+            " each ending in LF)"
+        )
     try:
         certs = x509.load_pem_x509_certificates(pem.encode("ascii"))
     except (ValueError, UnicodeEncodeError):

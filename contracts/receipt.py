@@ -15,6 +15,9 @@ from contracts.merkle import leaf_hash, process_proof
 
 RECEIPT_FORMAT = "sceau-receipt/1"
 _HEX32 = r"^0x[0-9a-f]{64}$"
+UINT64_MAX = 2**64 - 1
+# An absolute http(s) URL: no space, no control character (docs/receipt.md, section 1.1).
+URL_PATTERN = r"^https?://[^\x00-\x20\x7f]+$"
 
 
 class InvalidReceipt(ValueError):
@@ -25,7 +28,7 @@ class ReceiptIssuer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    profile_url: str | None = None
+    profile_url: str | None = Field(default=None, pattern=URL_PATTERN)
 
 
 class Receipt(BaseModel):
@@ -40,10 +43,10 @@ class Receipt(BaseModel):
     leaf: str = Field(pattern=_HEX32)
     proof: tuple[str, ...]
     root: str = Field(pattern=_HEX32)
-    chain_id: int = Field(ge=1)
+    chain_id: int = Field(ge=1, le=UINT64_MAX)
     contract: Address
     transaction: str = Field(pattern=_HEX32)
-    block_number: int = Field(ge=0)
+    block_number: int = Field(ge=0, le=UINT64_MAX)
     anchored_at: DateTime
     issuer: ReceiptIssuer
 

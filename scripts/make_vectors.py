@@ -179,6 +179,7 @@ def main() -> int:
             print(f"{path.relative_to(ROOT)} is out of date: run scripts/make_vectors.py")
         return 1 if stale else 0
     for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(files[path])
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
@@ -284,9 +285,65 @@ def refused_receipts() -> dict[Path, str]:
         text.replace('"name": "', '"name": "\\udcff', 1) + "\n",
         "a lone surrogate escape in a string",
     )
+    changed("chain_id_too_large", "an integer above 2^64 - 1", chain_id=2**64)
+    changed("block_number_too_large", "an integer above 2^64 - 1", block_number=2**64)
+    changed(
+        "profile_url_not_http",
+        "`issuer.profile_url` neither an http(s) URL nor null",
+        issuer={**base["issuer"], "profile_url": "ftp://certs.example.org/issuer.json"},
+    )
     files = {RECEIPTS / f"{name}.json": body for name, (body, _) in cases.items()}
     index = {name: why for name, (_, why) in cases.items()}
     files[RECEIPTS / "index.json"] = json.dumps(index, indent=2, sort_keys=True) + "\n"
+    return {**files, **refused_profiles()}
+
+
+PROFILES = RECEIPTS / "profiles"
+
+
+def refused_profiles() -> dict[Path, str]:
+    """The example profile with one defect each (docs/profile.md, section 1.2), and an index."""
+    base: dict[str, Any] = json.loads((RECEIPTS / "example" / "profile.json").read_text())
+    cert = base["signing_certificates"][0]
+    pem: str = cert["pem"]
+    root: str = base["trust_roots"][0]
+    cases: dict[str, tuple[Any, str]] = {
+        "pem_crlf": (
+            {"signing_certificates": [{**cert, "pem": pem.replace("\n", "\r\n")}]},
+            "a certificate PEM with CRLF line ends",
+        ),
+        "pem_no_final_newline": (
+            {"signing_certificates": [{**cert, "pem": pem.rstrip("\n")}]},
+            "a certificate PEM without its final line end",
+        ),
+        "pem_two_certificates": (
+            {"signing_certificates": [{**cert, "pem": pem + root}]},
+            "two certificates in one PEM",
+        ),
+        "pem_leading_text": (
+            {"signing_certificates": [{**cert, "pem": "issuer certificate\n" + pem}]},
+            "text before the BEGIN line",
+        ),
+        "trust_root_crlf": (
+            {"trust_roots": [root.replace("\n", "\r\n")]},
+            "a trust root with CRLF line ends (same rules as `pem`)",
+        ),
+        "trust_root_no_final_newline": (
+            {"trust_roots": [root.rstrip("\n")]},
+            "a trust root without its final line end",
+        ),
+        "public_base_url_not_http": (
+            {"public_base_url": "ftp://certs.example.org"},
+            "`public_base_url` not an http(s) URL",
+        ),
+        "chain_id_too_large": ({"chain_id": 2**64}, "an integer above 2^64 - 1"),
+    }
+    files = {
+        PROFILES / f"{name}.json": json.dumps({**base, **change}, indent=2, sort_keys=True) + "\n"
+        for name, (change, _) in cases.items()
+    }
+    index = {name: why for name, (_, why) in cases.items()}
+    files[PROFILES / "index.json"] = json.dumps(index, indent=2, sort_keys=True) + "\n"
     return files
 
 
@@ -408,6 +465,7 @@ def _example_files(folder: Path, tmp: Path, rpc_url: str, admin: Any, client: An
 CALLS = {
     "checkCertificate": "checkCertificate(bytes32,bytes32[])",
     "currentProfile": "currentProfile()",
+    "hasRole": "hasRole(bytes32,address)",
     "publishProfile": "publishProfile(bytes32)",
 }
 
@@ -425,8 +483,8 @@ def _rpc(rpc_url: str, method: str, params: list[Any]) -> dict[str, Any]:
 
 
 def _exchanges(rpc_url: str, registry: str, receipt: Any) -> list[dict[str, Any]]:
-    """checkCertificate, the transaction's receipt, currentProfile: as a verifier asks them."""
-    from eth_abi.abi import encode
+    """Every question a verifier asks, in its order (docs/receipt.md, section 3.3)."""
+    from eth_abi.abi import decode, encode
 
     args = encode(
         ["bytes32", "bytes32[]"],
@@ -436,7 +494,17 @@ def _exchanges(rpc_url: str, registry: str, receipt: Any) -> list[dict[str, Any]
     current = "0x" + selector(CALLS["currentProfile"])
     out = [
         _rpc(rpc_url, "eth_chainId", []),
+        _rpc(rpc_url, "eth_getCode", [registry, "latest"]),
         _rpc(rpc_url, "eth_call", [{"to": registry, "data": check}, "latest"]),
+    ]
+    answer = bytes.fromhex(out[-1]["response"]["result"][2:])
+    _root, _at, block, by, _revoked, _reason = decode(
+        ["bytes32", "uint64", "uint64", "address", "uint64", "uint8"], answer
+    )
+    role = encode(["bytes32", "address"], [keccak(text="ISSUER_ROLE"), by])
+    has_role = "0x" + selector(CALLS["hasRole"]) + role.hex()
+    out += [
+        _rpc(rpc_url, "eth_call", [{"to": registry, "data": has_role}, hex(block)]),
         _rpc(rpc_url, "eth_getTransactionReceipt", [receipt.transaction]),
         _rpc(rpc_url, "eth_call", [{"to": registry, "data": current}, "latest"]),
     ]

@@ -29,7 +29,7 @@ from contracts.merkle import parse_hash32, process_proof
 from contracts.receipt import Receipt
 from contracts.values import AnchorRecord, CertificateStatus, Role
 from verifier.registry_reads import RegistryReads
-from verifier.rpc import DEFAULT_TIMEOUT, ChainNode
+from verifier.rpc import DEFAULT_TIMEOUT, ChainNode, RpcRefused
 from verifier.validation_cache import ValidationCache
 
 __all__ = ["DEFAULT_TIMEOUT", "ChainCache", "ChainFailure", "ChainReading", "Registry"]
@@ -235,6 +235,10 @@ def _read_profile(
         published = decode_current_profile(node.call(address, CURRENT_PROFILE_SELECTOR))
     except RpcUnavailable as exc:
         return ProfileOnChain(None, _failure("chain_unreachable", exc))
+    except RpcRefused:
+        # A registry older than currentProfile() reverts: nothing on chain vouches for the
+        # profile (ERROR profile_not_anchored, docs/profile.md section 4), as with a zero hash.
+        return ProfileOnChain(None)
     except RegistryError as exc:
         return ProfileOnChain(None, _failure("chain_error", exc))
     if cache is not None and published is not None:

@@ -251,3 +251,21 @@ def test_outside_verifier_refuses_the_published_receipt_vectors(defect: str) -> 
     report = report_of(done, "verify.mjs")
     assert (report["verdict"], report["code"]) == ("INVALID", "receipt_malformed"), report
     assert done.returncode == EXIT_CODES["INVALID"]
+
+
+PROFILE_DEFECTS = sorted(json.loads((ASSETS / "profiles" / "index.json").read_text()))
+
+
+@pytest.mark.parametrize("defect", PROFILE_DEFECTS)
+def test_outside_verifier_refuses_the_published_profile_vectors(defect: str) -> None:
+    """docs/profile.md section 1.2: each vector is ERROR `profile_malformed`, no chain asked."""
+    example = ASSETS / "example"
+    done = run_outside(
+        example / "certificate.pdf",
+        example / "receipt.json",
+        ASSETS / "profiles" / f"{defect}.json",
+        f"http://127.0.0.1:{free_port()}",
+    )
+    report = report_of(done, "verify.mjs")
+    assert (report["verdict"], report["code"]) == ("ERROR", "profile_malformed"), report
+    assert done.returncode == EXIT_CODES["ERROR"]

@@ -38,7 +38,8 @@ function verdictOf(checks) {
   if (invalid) return ["INVALID", invalid.code];
   if (byName.get("revocation")?.status === "invalid") return ["REVOKED", "revoked"];
   const undecided = REQUIRED.map((name) => byName.get(name) ?? result(name, "skipped", "missing", "did not run")).find((c) => c.status !== "valid");
-  if (undecided) return ["ERROR", undecided.code];
+  // The code shown: a check that ran and could not decide, before one that did not run.
+  if (undecided) return ["ERROR", (checks.find((c) => c.status === "error") ?? undecided).code];
   return ["VALID", null];
 }
 
@@ -62,12 +63,14 @@ function readAll(paths) {
     try {
       read[name] = readFileSync(path);
     } catch (error) {
-      return { failure: result("inputs", "error", "file_unreadable", `${name}: ${error.code ?? error.message}`) };
+      return { failure: result("integrity", "error", "file_unreadable", `${name}: ${error.code ?? error.message}`) };
     }
   }
   return read;
 }
 
+// docs/receipt.md section 4 step 1: the input results are held by integrity (file, receipt)
+// and issuer_identity (profile); when one is reported, no other check runs.
 async function verify(args) {
   const inputs = readAll({ pdf: args.pdf, receipt: args.receipt, profile: args.profile });
   if (inputs.failure) return report([inputs.failure], null);
@@ -76,14 +79,14 @@ async function verify(args) {
     receipt = parseReceipt(inputs.receipt);
   } catch (error) {
     if (!(error instanceof FormError)) throw error;
-    return report([result("receipt", "invalid", "receipt_malformed", error.message)], null);
+    return report([result("integrity", "invalid", "receipt_malformed", error.message)], null);
   }
   let profile;
   try {
     profile = parseProfile(inputs.profile);
   } catch (error) {
     if (!(error instanceof FormError)) throw error;
-    return report([result("profile", "error", "profile_malformed", error.message)], receipt);
+    return report([result("issuer_identity", "error", "profile_malformed", error.message)], receipt);
   }
   const node = new Node(args.rpc);
   const chain = await anchoringAndRevocation(node, receipt, profile);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -155,3 +156,20 @@ def test_the_published_hash_is_of_the_bytes_received(issuer_pki: DevPki, rogue_p
     )
     assert PublishedProfile.from_bytes(spaced).sha256 == hashlib.sha256(spaced).digest()
     assert PublishedProfile.from_bytes(spaced).profile == IssuerProfile.from_json(canonical)
+
+
+PROFILE_VECTORS = Path(__file__).parents[1] / "assets" / "receipts" / "profiles"
+REFUSED_PROFILES = sorted(json.loads((PROFILE_VECTORS / "index.json").read_text()))
+
+
+@pytest.mark.parametrize("defect", REFUSED_PROFILES)
+def test_every_refused_profile_vector_is_refused(defect: str) -> None:
+    """docs/profile.md section 1.2: PEM form (CRLF, no final LF, two blocks, text around) and
+    the same rules for `trust_roots`; URL and integer ranges."""
+    with pytest.raises(InvalidProfile):
+        IssuerProfile.from_json((PROFILE_VECTORS / f"{defect}.json").read_bytes())
+
+
+def test_the_example_profile_itself_parses() -> None:
+    raw = (PROFILE_VECTORS.parent / "example" / "profile.json").read_bytes()
+    assert IssuerProfile.from_json(raw).chain_id == 31337

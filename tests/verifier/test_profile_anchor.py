@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from contracts.client import RegistryClient, Role, deploy_registry, make_web3
@@ -12,6 +14,7 @@ from tests.verifier.conftest import Issued, count_rpc_posts, issue, publish, pub
 from verifier.chain import ChainCache
 from verifier.independent import verify_with_receipt
 from verifier.report import CheckName, Verdict, VerificationReport
+from verifier.rpc import DEFAULT_TIMEOUT
 
 pytestmark = pytest.mark.chain
 
@@ -108,3 +111,39 @@ def test_a_cached_check_still_asks_only_revocation(
     assert verify(certificate, anvil_chain, profile, cache).verdict is Verdict.VALID
     # The profile's hash is remembered for the node's TTL: only revocationOf is asked.
     assert calls == ["eth_call"], calls
+
+
+class _Reverted:
+    """The node's answer to a view the contract lacks: a JSON-RPC error (an injected fault)."""
+
+    def __init__(self, request_id: object) -> None:
+        self.request_id = request_id
+
+    def json(self) -> object:
+        error = {"code": 3, "message": "execution reverted"}
+        return {"jsonrpc": "2.0", "id": self.request_id, "error": error}
+
+
+def test_a_registry_without_current_profile_cannot_decide(
+    valid_certificate: Issued, anvil_chain: AnvilChain, issuer_profile: IssuerProfile
+) -> None:
+    """An older registry has no currentProfile(): its revert is `profile_not_anchored`."""
+    publish(anvil_chain, issuer_profile)
+    cache = ChainCache()
+    session = cache.node(anvil_chain.rpc_url, DEFAULT_TIMEOUT).session
+    post = session.post
+
+    def older_registry(url: str, **kwargs: Any) -> Any:
+        body = kwargs["json"]
+        if body["method"] == "eth_call" and body["params"][0]["data"] == "0x1140444c":
+            return _Reverted(body["id"])
+        return post(url, **kwargs)
+
+    session.post = older_registry  # type: ignore[method-assign, assignment]
+
+    report = verify(valid_certificate, anvil_chain, PublishedProfile.of(issuer_profile), cache)
+
+    assert report.verdict is Verdict.ERROR
+    assert identity(report) == ("error", "profile_not_anchored")
+    anchoring = report.check(CheckName.ANCHORING)
+    assert anchoring is not None and anchoring.code == "anchored"

@@ -113,6 +113,11 @@ def _check_parsed(
         judged_at = datetime.fromisoformat(str(when["judged_at"]))
         context = _validation_context(reader, trust_roots, judged_at)
         status = _validate(signatures[0], context)
+        if not _timestamp_holds(status):
+            # A token that does not verify is ignored: judged as if absent, at `moment`.
+            when = {**_when(moment, moment_source, None), **_stamp_facts(stamped_at)}
+            if judged_at != moment:
+                status = _validate(signatures[0], _validation_context(reader, trust_roots, moment))
     except RuntimeError as exc:  # our own failure to run the check: cannot decide
         return _result(CheckStatus.ERROR, "signature_unchecked", error=str(exc), **when)
     except Exception as exc:  # malformed CMS or certificates: the signature does not hold
@@ -197,16 +202,41 @@ def _judge(status: PdfSignatureStatus, when: dict[str, JsonValue], level: str) -
     }
     if not (status.intact and status.valid):
         return _result(CheckStatus.INVALID, "signature_broken", **facts)
+    ignored = facts.get("signature_timestamp_trusted") is False
     if not _covers_everything_signed(status):
         return _result(CheckStatus.INVALID, "signature_partial", **facts)
     if status.revoked:
         return _result(CheckStatus.INVALID, "signing_certificate_revoked", **facts)
-    if not status.trusted or not status.bottom_line:
+    if not status.trusted or not (status.bottom_line or (ignored and _holds_without_token(status))):
         problem = status.trust_problem_indic
         facts["trust_problem"] = str(problem.standard_name) if problem is not None else None
         _log.debug("signature not trusted: %s", problem)
         return _result(CheckStatus.INVALID, "signature_untrusted", **facts)
     return _result(CheckStatus.VALID, "signature_valid", **facts)
+
+
+def _timestamp_holds(status: PdfSignatureStatus) -> bool:
+    """No signature timestamp, or one whose token is intact (its imprint is the hash of the
+    signature value), validly signed and issued by a TSA chaining to the trust roots."""
+    token = status.timestamp_validity
+    return token is None or bool(token.intact and token.valid and token.trusted)
+
+
+def _holds_without_token(status: PdfSignatureStatus) -> bool:
+    """pyHanko's bottom line with the signature timestamp left out (the token was ignored)."""
+    return bool(
+        status.intact
+        and status.valid
+        and status.trusted
+        and status.seed_value_ok
+        and (status.docmdp_ok or status.modification_level is None)
+    )
+
+
+def _stamp_facts(stamped_at: datetime | None) -> dict[str, JsonValue]:
+    """What the report says of a token that was not used."""
+    assert stamped_at is not None
+    return {"signature_timestamp": stamped_at.isoformat(), "signature_timestamp_trusted": False}
 
 
 def _covers_everything_signed(status: PdfSignatureStatus) -> bool:

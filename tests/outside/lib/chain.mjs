@@ -81,7 +81,10 @@ export class Node {
   }
 
   async currentProfile(contract) {
-    const [profileHash, publishedAt] = decode(["bytes32", "uint64"], await this.call(contract, SELECTORS.currentProfile));
+    const data = await this.call(contract, SELECTORS.currentProfile);
+    // docs/profile.md section 4: exactly two 32-byte words, else an unusable answer.
+    if (typeof data !== "string" || data.length !== 2 + 128) throw new ChainError("currentProfile(): not two 32-byte words");
+    const [profileHash, publishedAt] = decode(["bytes32", "uint64"], data);
     return Object.freeze({ profileHash, publishedAt });
   }
 

@@ -29,11 +29,11 @@ export async function anchoringAndRevocation(node, receipt, profile) {
     const chainId = await node.chainId();
     if (chainId !== profile.chainId) {
       const r = result("anchoring", "error", "wrong_chain", `the node serves chain ${chainId}, not ${profile.chainId}`);
-      return { anchoring: r, revocation: result("revocation", "skipped", "wrong_chain", "not read"), answer: null };
+      return { anchoring: r, revocation: result("revocation", "error", "wrong_chain", "not read: docs/receipt.md section 4 step 5"), answer: null };
     }
     if (!(await node.hasCode(profile.contract))) {
       const r = result("anchoring", "error", "no_contract", "the profile's registry is not on this node");
-      return { anchoring: r, revocation: result("revocation", "skipped", "no_contract", "not read"), answer: null };
+      return { anchoring: r, revocation: result("revocation", "error", "no_contract", "not read: docs/receipt.md section 4 step 5"), answer: null };
     }
     answer = await node.checkCertificate(profile.contract, receipt.leaf, receipt.proof);
   } catch (error) {
@@ -64,7 +64,8 @@ async function anchoring(node, receipt, profile, answer) {
   try {
     if (!(await node.hasIssuerRole(profile.contract, answer.anchoredBy, answer.anchorBlock))) return fact("invalid", "anchorer_not_issuer", "the anchoring account did not hold the issuer role");
   } catch (error) {
-    const code = error instanceof ChainError && error.rpcError ? "role_history_unavailable" : chainCode(error);
+    // docs/receipt.md section 3.4: a JSON-RPC error or an answer that is not a bool.
+    const code = error instanceof ChainError ? "role_history_unavailable" : chainCode(error);
     return fact("error", code, error.message);
   }
   return fact("valid", "anchored", `anchored at ${isoOf({ seconds: answer.anchoredAt, micros: 0 })} in block ${answer.anchorBlock}`);

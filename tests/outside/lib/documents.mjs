@@ -55,13 +55,12 @@ export function parseReceipt(bytes) {
 }
 
 function profileUrl(value) {
-  // docs: "URL"; which URLs are allowed is not said, so any absolute URL is accepted.
-  try {
-    new URL(text(value, "issuer.profile_url"));
-  } catch {
-    throw new FormError("issuer.profile_url: not a URL");
-  }
+  // docs/receipt.md section 1.1: an http(s) URL without space or control character, or null.
+  if (!URL_FORM.test(text(value, "issuer.profile_url"))) throw new FormError("issuer.profile_url: not an http(s) URL");
 }
+
+/** docs/receipt.md section 1.1 and docs/profile.md section 1.1: the URL form of both documents. */
+const URL_FORM = /^https?:\/\/[^\x00-\x20\x7f]+$/;
 
 function parseJson(bytes) {
   try {
@@ -82,7 +81,7 @@ export function parseProfile(bytes) {
   exactMembers(doc, PROFILE_MEMBERS, [], "profile");
   if (doc.format !== "sceau-issuer-profile/1") throw new FormError("format: not sceau-issuer-profile/1");
   if (text(doc.name, "name").length === 0) throw new FormError("name: empty");
-  if (!/^(https|http):\/\//.test(text(doc.public_base_url, "public_base_url"))) {
+  if (!URL_FORM.test(text(doc.public_base_url, "public_base_url"))) {
     throw new FormError("public_base_url: not http(s)");
   }
   return Object.freeze({
@@ -117,7 +116,8 @@ function period(entry, where) {
   return { validFrom, validUntil };
 }
 
-const PEM = /^-----BEGIN CERTIFICATE-----\n((?:[A-Za-z0-9+/=]+\n)+)-----END CERTIFICATE-----\n?$/;
+// docs/profile.md section 1.1: LF line ends only, the final LF required, nothing around it.
+const PEM = /^-----BEGIN CERTIFICATE-----\n((?:[A-Za-z0-9+/=]+\n)+)-----END CERTIFICATE-----\n$/;
 
 /** Exactly one PEM certificate; its DER bytes. */
 function onePem(value, where) {
