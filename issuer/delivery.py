@@ -14,14 +14,15 @@ import os
 import smtplib
 import ssl
 import tempfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 from pathlib import Path
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -242,18 +243,62 @@ def _invalid_delivery(certificate_id: str, error: ValidationError) -> str:
     return f"Cannot build the delivery e-mail for certificate {shown!r}: {problems}."
 
 
+@dataclass(frozen=True, kw_only=True)
+class FlatMessage:
+    """A built message as its SMTP bytes, with the headers its mailer needs: flattened where a
+    core is free (a delivery worker), then sent as is."""
+
+    message_id: str
+    to: str
+    certificate_id: str
+    envelope_from: str
+    envelope_to: tuple[str, ...]
+    wire: bytes = field(repr=False)  # holds the private link: never shown
+
+    def __post_init__(self) -> None:
+        if not self.envelope_to or not self.wire.endswith(b"\r\n"):
+            raise ValueError("a flat message has a recipient and ends with CRLF")
+
+
+def flatten(message: EmailMessage) -> FlatMessage:
+    """The message as the bytes an outbox or an SMTP server receives."""
+    return FlatMessage(
+        message_id=str(message.get("Message-ID", "")),
+        to=str(message.get("To", "")),
+        certificate_id=str(message.get(CERTIFICATE_HEADER, "")).strip(),
+        envelope_from=getaddresses([str(message.get("Sender") or message.get("From", ""))])[0][1],
+        envelope_to=tuple(a for _, a in getaddresses([str(v) for v in message.get_all("To", [])])),
+        wire=message.as_bytes(policy=policy.SMTP),
+    )
+
+
+def build_flat_delivery_email(**fields: Any) -> FlatMessage:
+    """build_delivery_email, flattened: what a delivery worker returns."""
+    return flatten(build_delivery_email(**fields))
+
+
 class Mailer(Protocol):
     """Sends one built message; raises DeliveryError when it cannot."""
 
     def send(self, message: EmailMessage) -> None:
         """Deliver `message` or raise DeliveryError."""
 
+    def send_flat(self, message: FlatMessage) -> None:
+        """Deliver an already flattened message or raise DeliveryError."""
+
 
 def outbox_file_name(message: EmailMessage) -> str:
     """`certificate-<id>-<digest>.eml`: one file per message id and recipient list."""
-    identity = f"{message.get('Message-ID', '')}\n{message.get('To', '')}"
+    return _outbox_name(
+        str(message.get("Message-ID", "")),
+        str(message.get("To", "")),
+        str(message.get(CERTIFICATE_HEADER, "")).strip(),
+    )
+
+
+def _outbox_name(message_id: str, to: str, certificate_id: str) -> str:
+    identity = f"{message_id}\n{to}"
     digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:12]
-    certificate_id = str(message.get(CERTIFICATE_HEADER, "")).strip()
     if len(certificate_id) == 32 and all(c in "0123456789abcdef" for c in certificate_id):
         return f"certificate-{certificate_id}-{digest}.eml"
     return f"message-{digest}.eml"
@@ -267,11 +312,15 @@ class OutboxMailer:
 
     def send(self, message: EmailMessage) -> None:
         """Write `message` to the outbox; the same message sent twice leaves one file."""
-        path = self.directory / outbox_file_name(message)
+        self.send_flat(flatten(message))
+
+    def send_flat(self, message: FlatMessage) -> None:
+        """Write the flattened message to the outbox (one file per message id and recipient)."""
+        path = self.directory / _outbox_name(message.message_id, message.to, message.certificate_id)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(self.directory, 0o700)  # it holds private links: its owner's alone
-            _write_atomically(path, message.as_bytes(policy=policy.SMTP))
+            _write_atomically(path, message.wire)
         except OSError as error:
             raise DeliveryError(
                 f"Could not write to the outbox {self.directory}: {error}."
@@ -350,6 +399,10 @@ class SmtpMailer:
 
     def send(self, message: EmailMessage) -> None:
         """Send `message`; raise DeliveryError if the server is unreachable or refuses it."""
+        self.send_flat(flatten(message))
+
+    def send_flat(self, message: FlatMessage) -> None:
+        """Send the flattened message; DeliveryError if the server is unreachable or refuses it."""
         try:
             self._send(message)
         except smtplib.SMTPException as error:
@@ -363,13 +416,17 @@ class SmtpMailer:
             ) from error
         logger.info("Delivery sent through %s:%s", self.host, self.port)
 
-    def _send(self, message: EmailMessage) -> None:
+    def _send(self, message: FlatMessage) -> None:
+        envelope = (message.envelope_from, *message.envelope_to)
+        options = [] if all(a.isascii() for a in envelope) else ["SMTPUTF8", "BODY=8BITMIME"]
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as client:
             if self.starttls:
                 client.starttls(context=self._ssl_context or ssl.create_default_context())
             if self.username is not None and self._password is not None:
                 client.login(self.username, self._password.get_secret_value())
-            refused = client.send_message(message)
+            refused = client.sendmail(
+                message.envelope_from, list(message.envelope_to), message.wire, options
+            )
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -14,10 +19,11 @@ from contracts.profile import PROFILE_PATH
 from contracts.receipt import Receipt, ReceiptIssuer
 from issuer.anchoring import utc
 from issuer.content import IssuerBranding
-from issuer.delivery import Language, build_delivery_email, candidate_language
+from issuer.delivery import FlatMessage, Language, build_flat_delivery_email, candidate_language
 from issuer.delivery_pack import DeliveryPacks, write_pack
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance, staged_json, staged_link_key
+from issuer.worker_lifetime import die_with_parent
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey, decrypt_document, unwrap_data_key
 from offchain_store.erasure import forget_erased_rows
@@ -31,27 +37,50 @@ from offchain_store.records import (
     utcnow,
 )
 
+# Certificates delivered per commit. A crash re-sends at most this many messages (the same
+# Message-ID and outbox file each time): delivery stays at least once, never lost.
+DELIVER_GROUP = 8
+# Messages built ahead per worker: each holds a PDF, so memory stays flat on large batches.
+AHEAD_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class PreparedDelivery:
+    """One certificate ready to go: its receipt written, its message's parts gathered."""
+
+    cert_id: str
+    receipt_json: bytes
+    email: dict[str, Any] | None = field(repr=False)  # build_delivery_email's; None: a letter
+
 
 def deliver_batch(issuance: Issuance, batch_id: str) -> int:
     """Deliver every anchored, undelivered certificate of the batch; returns how many.
 
     Candidates with an e-mail address get their message; the others a letter, gathered in the
-    batch's delivery pack for an admin to hand over.
+    batch's delivery pack for an admin to hand over. With several workers, the messages are
+    built in worker processes while this one sends and records them.
     """
-    with Session(issuance.engine) as session:
+    with Session(issuance.engine, expire_on_commit=False) as session:
         batch = session.get(BatchRecord, batch_id)
         if batch is None or batch.state not in (BatchState.ANCHORED, BatchState.DELIVERED):
             return 0
-        query = select(CertificateRecord.id).where(
+        query = select(CertificateRecord).where(
             CertificateRecord.batch_id == batch_id,
             CertificateRecord.state == CertificateState.ANCHORED,
         )
-        waiting = list(session.exec(query).all())
-    issuance.progress.start("deliver", len(waiting))
-    for cert_id in waiting:
-        deliver_certificate(issuance, cert_id)
-        issuance.fault("after_deliver")
-        issuance.progress.advance("deliver")
+        waiting = [cert.id for cert in session.exec(query).all()]  # kept in the session
+        issuance.progress.start("deliver", len(waiting))
+        try:
+            for done, (prepared, flat) in enumerate(_built(issuance, session, waiting), start=1):
+                record_delivery(issuance, session, prepared, flat)
+                if done % DELIVER_GROUP == 0:
+                    session.commit()
+                issuance.fault("after_deliver")
+                issuance.progress.advance("deliver")
+        finally:
+            # A certificate's records change only once its message is sent: what was
+            # delivered before a failure (the SMTP server down) is recorded as delivered.
+            session.commit()
     write_pack(delivery_packs(issuance), batch_id)  # removed again when no letter waits
     with Session(issuance.engine) as session:
         batch = session.get(BatchRecord, batch_id)
@@ -63,41 +92,108 @@ def deliver_batch(issuance: Issuance, batch_id: str) -> int:
     return len(waiting)
 
 
-def deliver_certificate(issuance: Issuance, cert_id: str) -> None:
+def _built(
+    issuance: Issuance, session: Session, waiting: list[str]
+) -> Iterator[tuple[PreparedDelivery, FlatMessage | None]]:
+    """Each certificate prepared, with its message built, in order."""
+    if issuance.workers <= 1 or len(waiting) <= DELIVER_GROUP:
+        for cert_id in waiting:
+            prepared = prepare_delivery(issuance, session, cert_id)
+            yield prepared, _build_here(prepared)
+        return
+    from issuer.storing import start_signing_server  # the fork server the signing used
+
+    ahead: deque[tuple[PreparedDelivery, Future[FlatMessage] | None]] = deque()
+    with ProcessPoolExecutor(
+        max_workers=issuance.workers,
+        mp_context=start_signing_server(),
+        initializer=die_with_parent,
+    ) as pool:
+        try:
+            for cert_id in waiting:
+                prepared = prepare_delivery(issuance, session, cert_id)
+                email = prepared.email
+                future = None if email is None else pool.submit(build_flat_delivery_email, **email)
+                ahead.append((prepared, future))
+                if len(ahead) >= AHEAD_PER_WORKER * issuance.workers:
+                    yield _taken(ahead.popleft())
+            while ahead:
+                yield _taken(ahead.popleft())
+        finally:
+            for _, future in ahead:  # a failure: do not build the rest in vain
+                if future is not None:
+                    future.cancel()
+
+
+def _taken(
+    item: tuple[PreparedDelivery, Future[FlatMessage] | None],
+) -> tuple[PreparedDelivery, FlatMessage | None]:
+    prepared, future = item
+    return prepared, None if future is None else future.result()
+
+
+def _build_here(prepared: PreparedDelivery) -> FlatMessage | None:
+    return None if prepared.email is None else build_flat_delivery_email(**prepared.email)
+
+
+def deliver_certificate(
+    issuance: Issuance, cert_id: str, *, session: Session | None = None
+) -> None:
     """Send one certificate to its candidate and forget the candidate's link key.
 
     Without an e-mail address, the certificate goes into its batch's delivery pack instead:
     the sealed link key is kept (the pack is built from it) until the hand-over is confirmed.
+    With a `session`, the records change in it and the caller commits (see DELIVER_GROUP).
     """
-    with Session(issuance.engine) as session:
-        cert = session.get(CertificateRecord, cert_id)
-        if cert is None or cert.pending_link_key is None:
-            raise IssuanceError(f"certificate {cert_id} cannot be delivered: no pending link")
-        batch = session.get(BatchRecord, cert.batch_id)
-        assert batch is not None
-        link_key = staged_link_key(issuance, cert)
-        pdf = open_with_link_key(issuance.blobs, session, cert_id, link_key)  # the link works
-        receipt = build_receipt(cert, batch, issuance.branding)
-        write_receipt(issuance.receipts_dir, receipt)
-        if cert.candidate_email:
-            message = build_delivery_email(
-                to=cert.candidate_email,
-                candidate_name=_candidate_name(issuance, cert),
-                certificate_id=cert_id,
-                private_link=private_link(issuance.branding, cert_id, link_key),
-                pdf=pdf,
-                receipt_json=receipt.to_json(),
-                issuer_name=issuance.branding.name,
-                sender=issuance.sender,
-                language=message_language(issuance, cert),
-            )
-            issuance.mailer.send(message)
-            cert.pending_link_key = None
-            cert.staged_content = None
-        cert.state = CertificateState.DELIVERED
-        cert.receipt = receipt.to_json().decode()
-        cert.delivered_at = utcnow()
-        session.commit()
+    if session is None:
+        with Session(issuance.engine) as own:
+            deliver_certificate(issuance, cert_id, session=own)
+            own.commit()
+        return
+    prepared = prepare_delivery(issuance, session, cert_id)
+    record_delivery(issuance, session, prepared, _build_here(prepared))
+
+
+def prepare_delivery(issuance: Issuance, session: Session, cert_id: str) -> PreparedDelivery:
+    """Check the link opens the certificate, write its receipt, gather its message's parts."""
+    cert = session.get(CertificateRecord, cert_id)
+    if cert is None or cert.pending_link_key is None:
+        raise IssuanceError(f"certificate {cert_id} cannot be delivered: no pending link")
+    batch = session.get(BatchRecord, cert.batch_id)
+    assert batch is not None
+    link_key = staged_link_key(issuance, cert)
+    pdf = open_with_link_key(issuance.blobs, session, cert_id, link_key)  # the link works
+    receipt = build_receipt(cert, batch, issuance.branding)
+    write_receipt(issuance.receipts_dir, receipt)
+    email = None
+    if cert.candidate_email:
+        email = {
+            "to": cert.candidate_email,
+            "candidate_name": _candidate_name(issuance, cert),
+            "certificate_id": cert_id,
+            "private_link": private_link(issuance.branding, cert_id, link_key),
+            "pdf": pdf,
+            "receipt_json": receipt.to_json(),
+            "issuer_name": issuance.branding.name,
+            "sender": issuance.sender,
+            "language": message_language(issuance, cert),
+        }
+    return PreparedDelivery(cert_id=cert_id, receipt_json=receipt.to_json(), email=email)
+
+
+def record_delivery(
+    issuance: Issuance, session: Session, prepared: PreparedDelivery, flat: FlatMessage | None
+) -> None:
+    """Send the built message (none for a letter), then record the certificate as delivered."""
+    cert = session.get(CertificateRecord, prepared.cert_id)
+    assert cert is not None
+    if flat is not None:
+        issuance.mailer.send_flat(flat)
+        cert.pending_link_key = None
+        cert.staged_content = None
+    cert.state = CertificateState.DELIVERED
+    cert.receipt = prepared.receipt_json.decode()
+    cert.delivered_at = utcnow()
 
 
 def message_language(issuance: Issuance, cert: CertificateRecord) -> Language:

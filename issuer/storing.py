@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import multiprocessing.context
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import UTC, datetime
+from multiprocessing import forkserver
 
 from sqlmodel import Session, select
 
@@ -37,6 +39,11 @@ from offchain_store.records import CertificateRecord, CertificateState, KeyWrapR
 SIGNING_RETRY_SECONDS = 900.0
 FIRST_RETRY_DELAY_SECONDS = 2.0
 LONGEST_RETRY_DELAY_SECONDS = 60.0
+# Certificates stored per commit: a crash signs at most this many again.
+STORE_GROUP = 16
+# The fork server imports these once; every signing worker forks from it ready to sign.
+# issuer.worker_lifetime comes first: it arms the fork server to die with this process.
+SIGNING_PRELOAD = ["issuer.worker_lifetime", "issuer.storing"]
 
 _worker_branding: IssuerBranding | None = None
 _worker_design: Design | None = None
@@ -61,16 +68,37 @@ def sign_and_store_batch(
         if not started:
             issuance.progress.start("sign", len(pending))
             started = True
-        try:
-            for cert_id, pdf in _signed_pdfs(issuance, pending):
-                issuance.fault("after_sign")
-                store_signed_pdf(issuance, cert_id, pdf)
-                issuance.fault("after_store")
-                issuance.progress.advance("sign")
-                stored += 1
-        except SigningServiceUnavailable as error:
-            _wait_for_service(issuance, error, next(delays, None), retry_seconds, sleep)
+        # A commit per certificate, unless more signed PDFs already wait (the workers are
+        # ahead): then one per group of at most STORE_GROUP, so the main process catches up.
+        # A crash loses at most the uncommitted group, signed again by the next run.
+        with Session(issuance.engine, expire_on_commit=False) as session:
+            _load_batch_records(session, batch_id)  # one query; each store finds its record
+            try:
+                uncommitted = 0
+                for cert_id, pdf, more_waiting in _signed_pdfs(issuance, pending):
+                    issuance.fault("after_sign")
+                    store_signed_pdf(issuance, cert_id, pdf, session=session)
+                    uncommitted += 1
+                    if not more_waiting or uncommitted >= STORE_GROUP:
+                        session.commit()
+                        uncommitted = 0
+                    issuance.fault("after_store")
+                    issuance.progress.advance("sign")
+                    stored += 1
+            except SigningServiceUnavailable as error:
+                session.commit()  # what was signed before the outage stays stored
+                _wait_for_service(issuance, error, next(delays, None), retry_seconds, sleep)
+            else:
+                session.commit()
     return stored
+
+
+def _load_batch_records(session: Session, batch_id: str) -> None:
+    query = select(CertificateRecord).where(
+        CertificateRecord.batch_id == batch_id,
+        CertificateRecord.state == CertificateState.IMPORTED,
+    )
+    session.exec(query).all()
 
 
 def _pending(issuance: Issuance, batch_id: str) -> list[tuple[str, str]]:
@@ -114,16 +142,16 @@ def retry_delays(
         delay *= 2
 
 
-def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator[tuple[str, bytes]]:
+Signed = tuple[str, bytes, bool]  # certificate id, signed PDF, whether more already wait
+
+
+def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator[Signed]:
     if issuance.workers <= 1:
         _init_worker(issuance.signing, issuance.branding, issuance.design)
         for cert_id, content in pending:
-            yield render_and_sign(cert_id, content)
+            yield (*render_and_sign(cert_id, content), False)
         return
-    context = multiprocessing.get_context("forkserver")
-    # The fork server imports the signing code once; workers fork from it ready to sign.
-    # It arms itself to die with this process first (issuer.worker_lifetime, on import).
-    context.set_forkserver_preload(["issuer.worker_lifetime", "issuer.storing"])
+    context = start_signing_server()
     with ProcessPoolExecutor(
         max_workers=issuance.workers,
         mp_context=context,
@@ -135,7 +163,7 @@ def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator
 
 def _bounded_map(
     pool: ProcessPoolExecutor, pending: list[tuple[str, str]], *, window: int
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[Signed]:
     """Keep at most `window` PDFs in flight so memory stays flat on large batches."""
     todo = iter(pending)
     running: set[Future[tuple[str, bytes]]] = set()
@@ -144,14 +172,21 @@ def _bounded_map(
             running.add(pool.submit(render_and_sign, cert_id, content))
             if len(running) >= window:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        for future in list(running):
-            running.discard(future)
-            yield future.result()
+                yield from _ready(list(done), running)
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            yield from _ready(list(done), running)
     finally:
         for future in running:  # a failure (e.g. the TSA is down): do not sign the rest in vain
             future.cancel()
+
+
+def _ready(
+    done: list[Future[tuple[str, bytes]]], running: set[Future[tuple[str, bytes]]]
+) -> Iterator[Signed]:
+    for index, future in enumerate(done):
+        more_waiting = index + 1 < len(done) or any(f.done() for f in running)
+        yield (*future.result(), more_waiting)
 
 
 def _init_pool_worker(
@@ -177,8 +212,30 @@ def render_and_sign(cert_id: str, content_json: str) -> tuple[str, bytes]:
     return cert_id, load_signer(_worker_identity).sign(pdf)
 
 
-def store_signed_pdf(issuance: Issuance, cert_id: str, pdf: bytes) -> None:
-    """Encrypt under a fresh data key, store it, and wrap the key for the candidate and recovery."""
+def start_signing_server() -> multiprocessing.context.ForkServerContext:
+    """Start the fork server the signing workers fork from, without waiting for it.
+
+    Called early (when the issuance is composed), its imports run on another core while this
+    process unlocks keys, reads the results and stages them; calling it again costs nothing.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(SIGNING_PRELOAD)
+    forkserver.ensure_running()
+    return context
+
+
+def store_signed_pdf(
+    issuance: Issuance, cert_id: str, pdf: bytes, *, session: Session | None = None
+) -> None:
+    """Encrypt under a fresh data key, store it, and wrap the key for the candidate and recovery.
+
+    With a `session`, the records are changed in it and the caller commits (see STORE_GROUP).
+    """
+    if session is None:
+        with Session(issuance.engine) as own:
+            store_signed_pdf(issuance, cert_id, pdf, session=own)
+            own.commit()
+        return
     cert_bytes = bytes.fromhex(cert_id)
     data_key, link_key = new_data_key(), new_link_key()
     issuance.blobs.put(cert_id, encrypt_document(pdf, data_key, associated_data=cert_bytes))
@@ -187,25 +244,20 @@ def store_signed_pdf(issuance: Issuance, cert_id: str, pdf: bytes) -> None:
     leaf = leaf_hash(cert_bytes, salt, digest)
     candidate_wrap = wrap_data_key(data_key, link_key, associated_data=cert_bytes)
     recovery_wrap = seal_data_key_for_recovery(data_key, issuance.recovery_public_key)
-    with Session(issuance.engine) as session:
-        record = session.get(CertificateRecord, cert_id)
-        assert record is not None and record.state == CertificateState.IMPORTED
-        for old in session.exec(
-            select(KeyWrapRecord).where(KeyWrapRecord.certificate_id == cert_id)
-        ):
-            session.delete(old)
-        session.add(
-            KeyWrapRecord(certificate_id=cert_id, kind=WrapKind.CANDIDATE, wrapped=candidate_wrap)
-        )
-        session.add(
-            KeyWrapRecord(certificate_id=cert_id, kind=WrapKind.RECOVERY, wrapped=recovery_wrap)
-        )
-        record.pdf_sha256 = digest.hex()
-        record.salt = "0x" + salt.hex()
-        record.leaf = "0x" + leaf.hex()
-        record.pending_link_key = issuance.staging.seal(
-            link_key.to_token(), record_id=cert_id, field="link"
-        )
-        record.state = CertificateState.STORED
-        record.stored_at = datetime.now(UTC)
-        session.commit()
+    sealed_link = issuance.staging.seal(link_key.to_token(), record_id=cert_id, field="link")
+    record = session.get(CertificateRecord, cert_id)
+    assert record is not None and record.state == CertificateState.IMPORTED
+    for old in session.exec(select(KeyWrapRecord).where(KeyWrapRecord.certificate_id == cert_id)):
+        session.delete(old)
+    session.add(
+        KeyWrapRecord(certificate_id=cert_id, kind=WrapKind.CANDIDATE, wrapped=candidate_wrap)
+    )
+    session.add(
+        KeyWrapRecord(certificate_id=cert_id, kind=WrapKind.RECOVERY, wrapped=recovery_wrap)
+    )
+    record.pdf_sha256 = digest.hex()
+    record.salt = "0x" + salt.hex()
+    record.leaf = "0x" + leaf.hex()
+    record.pending_link_key = sealed_link
+    record.state = CertificateState.STORED
+    record.stored_at = datetime.now(UTC)

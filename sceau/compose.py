@@ -143,6 +143,13 @@ def issuance(
     fault: FaultHook = _no_fault,
 ) -> Issuance:
     """Everything the issuer's pipeline needs, from the settings."""
+    workers = settings.issue_workers or os.cpu_count() or 1
+    if workers > 1:
+        # The signing fork server imports its code on another core while this process
+        # unlocks the keystore, connects to the chain and stages the results.
+        from issuer.storing import start_signing_server
+
+        start_signing_server()
     account = anchoring_account(settings)
     client = registry(settings, account=account)
     chain_id, address = settings.resolved_chain()
@@ -174,7 +181,7 @@ def issuance(
         chain_id=chain_id,
         contract_address=address,
         anchoring_address=account.address,
-        workers=settings.issue_workers or os.cpu_count() or 1,
+        workers=workers,
         batch_size=settings.batch_size,
         design=design,
         letters_dir=settings.letters_dir,

@@ -26,6 +26,8 @@ from issuer.delivery import (
     OutboxMailer,
     SmtpMailer,
     build_delivery_email,
+    flatten,
+    outbox_file_name,
 )
 from tests.conftest import SceauEnv
 from tests.sceau.helpers import run_sceau
@@ -307,3 +309,31 @@ def test_a_row_without_language_is_written_to_in_the_issuers_language(
         assert message["Content-Language"] == issuer_language
         assert str(message["Subject"]).startswith(subject)
         assert _body(message, "plain").startswith(greeting)
+
+
+def test_a_flattened_message_lands_in_the_outbox_as_the_message_itself(tmp_path: Path) -> None:
+    message = _email()
+    OutboxMailer(tmp_path / "direct").send(message)
+    OutboxMailer(tmp_path / "flat").send_flat(flatten(message))  # as a delivery worker's
+    (direct,) = (tmp_path / "direct").iterdir()
+    (flat,) = (tmp_path / "flat").iterdir()
+    assert flat.name == direct.name == outbox_file_name(message)
+    assert flat.read_bytes() == direct.read_bytes()
+
+
+def test_a_flattened_message_hides_its_bytes_from_repr() -> None:
+    flat = flatten(_email())
+    assert LINK_KEY not in repr(flat) and LINK_KEY.encode() in flat.wire.replace(b"=\r\n", b"")
+
+
+def test_smtp_mailer_sends_a_flattened_message_with_its_envelope(
+    smtp_server: tuple[_Recorder, int],
+) -> None:
+    recorder, port = smtp_server
+    SmtpMailer("127.0.0.1", port, timeout=5).send_flat(flatten(_email()))
+    (envelope,) = recorder.envelopes
+    assert envelope.rcpt_tos == ["jeanne.martin@example.net"]
+    assert envelope.mail_from == "certificats@centre-lyon.example.org"
+    message = _parse(envelope.original_content)
+    assert message["Message-ID"] == f"<cert-{CERTIFICATE_ID}@centre-lyon.example.org>"
+    assert _attachments(message)[f"certificate-{CERTIFICATE_ID}.pdf"] == PDF
