@@ -16,18 +16,19 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-import qrcode
+from fontTools.ttLib import TTFont
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from issuer import fonts
 from issuer.delivery import Language
+from issuer.embedding import face_program
 from issuer.errors import RenderError
+from issuer.fonts import CjkVariant, Face, Style, cjk_variant_for, undrawable_characters
+from issuer.page_drawing import draw_qr
+from issuer.page_text import DocumentFonts
+from issuer.shaping import GlyphRun, PlacedGlyph, ShapedLine, shape_line
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN: Final = 62.0
@@ -40,8 +41,7 @@ DEJAVU_DIRECTORIES: Final = (
     Path("/usr/share/fonts/dejavu"),
     Path("/usr/share/fonts/TTF"),
 )
-TEXT, BOLD, MONO = "SceauLetter-Sans", "SceauLetter-Bold", "SceauLetter-Mono"
-_FACES: Final = {TEXT: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf", MONO: "DejaVuSansMono.ttf"}
+MONO_FILE: Final = "DejaVuSansMono.ttf"  # the typed-out link; every other text is in Noto
 
 
 class LetterError(RenderError):
@@ -75,6 +75,10 @@ class DeliveryLetter(BaseModel):
     def _printable(cls, value: str) -> str:
         if any(unicodedata.category(c) == "Cc" for c in value):
             raise ValueError("must be printable text on one line")
+        missing = undrawable_characters(value)  # the same check as a certificate's
+        if missing:
+            codes = ", ".join(f"U+{ord(char):04X}" for char in missing)
+            raise ValueError(f"no embedded font can draw {codes}")
         return value
 
 
@@ -164,84 +168,135 @@ def render_letters(letters: Sequence[DeliveryLetter]) -> bytes:
     """One printable PDF, one A4 page per letter, in the given order."""
     if not letters:
         raise LetterError("a delivery pack needs at least one letter")
-    _register_fonts()
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    DocumentFonts.claim(canvas)
+    fonts = DocumentFonts()
     canvas.setTitle(f"{letters[0].issuer_name}: delivery letters")
     canvas.setCreator("Sceau")
     for letter in letters:
-        _draw_letter(canvas, letter)
+        variant = cjk_variant_for(letter.candidate_name, letter.language)
+        _draw_letter(_Pen(canvas, fonts, variant), letter)
         canvas.showPage()
+    fonts.embed(canvas)
     canvas.save()
     return buffer.getvalue()
 
 
-def _draw_letter(canvas: Canvas, letter: DeliveryLetter) -> None:
+@dataclass(frozen=True)
+class _Pen:
+    """Draws shaped text on one letter: HarfBuzz, bidi and embedded subsets, as a certificate."""
+
+    canvas: Canvas
+    fonts: DocumentFonts
+    variant: CjkVariant
+
+    def text(self, text: str, style: Style, size: float, x: float, y: float) -> None:
+        self.fonts.draw(self.canvas, shape_line(text, style, self.variant), x, y, size)
+
+    def mono(self, text: str, size: float, x: float, y: float) -> None:
+        self.fonts.draw(self.canvas, _mono_line(text), x, y, size)
+
+    def width(self, text: str, style: Style, size: float) -> float:
+        return shape_line(text, style, self.variant).width(size)
+
+    def fitted(self, text: str, style: Style, size: float, smallest: float) -> float:
+        """The largest size from ``size`` down to ``smallest`` at which ``text`` fits a line."""
+        while size > smallest and self.width(text, style, size) > TEXT_WIDTH:
+            size -= 0.5
+        return max(size, smallest)
+
+    def wrap(self, text: str, style: Style, size: float, width: float) -> list[str]:
+        """Greedy word wrap; a word wider than the line is cut between characters."""
+        lines: list[str] = []
+        current = ""
+        for word in text.split():
+            candidate = f"{current} {word}" if current else word
+            if self.width(candidate, style, size) <= width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            current = ""
+            for char in word:
+                if current and self.width(current + char, style, size) > width:
+                    lines.append(current)
+                    current = ""
+                current += char
+        return [*lines, current] if current else lines
+
+
+def _draw_letter(pen: _Pen, letter: DeliveryLetter) -> None:
     words = WORDS[letter.language]
-    link = letter.private_link.get_secret_value()
+    canvas = pen.canvas
     top = PAGE_HEIGHT - MARGIN
     canvas.setFillColor(INK)
-    canvas.setFont(BOLD, 15)
-    canvas.drawString(MARGIN, top, letter.issuer_name)
-    _rule(canvas, top - 12)
+    cursor = _heading(pen, letter.issuer_name, Style.STRONG, 15, top=top) - 12
+    _rule(canvas, cursor)
     canvas.setFillColor(MUTED)
-    canvas.setFont(TEXT, 9.5)
-    canvas.drawString(MARGIN, top - 34, words.delivered_to)
+    pen.text(words.delivered_to, Style.TEXT, 9.5, MARGIN, cursor - 22)
     canvas.setFillColor(INK)
-    _draw_name(canvas, letter.candidate_name or "—", x=MARGIN, y=top - 56, size=17)
+    cursor = _heading(pen, letter.candidate_name or "—", Style.STRONG, 17, top=cursor - 44)
     if letter.candidate_number:
-        canvas.setFont(TEXT, 10)
-        canvas.drawString(MARGIN, top - 74, f"{words.candidate_number} {letter.candidate_number}")
-    cursor = top - 112
-    canvas.setFont(BOLD, 19)
-    canvas.drawString(MARGIN, cursor, words.title)
-    cursor = _paragraph(canvas, words.intro.format(issuer=letter.issuer_name), cursor - 24)
-    cursor = _draw_link(canvas, words, link, top=cursor - 14)
-    canvas.setFont(BOLD, 12)
-    canvas.drawString(MARGIN, cursor - 6, words.steps_title)
+        number = f"{words.candidate_number} {letter.candidate_number}"
+        pen.text(number, Style.TEXT, 10, MARGIN, cursor - 18)
+    cursor -= 56
+    pen.text(words.title, Style.STRONG, 19, MARGIN, cursor)
+    cursor = _paragraph(pen, words.intro.format(issuer=letter.issuer_name), cursor - 24)
+    cursor = _draw_link(pen, words, letter.private_link.get_secret_value(), top=cursor - 14)
+    pen.text(words.steps_title, Style.STRONG, 12, MARGIN, cursor - 6)
     cursor -= 24
     for step in words.steps:
-        canvas.setFont(TEXT, 10)
-        canvas.drawString(MARGIN, cursor, "•")
-        cursor = _paragraph(canvas, step.format(issuer=letter.issuer_name), cursor, indent=14)
+        pen.text("•", Style.TEXT, 10, MARGIN, cursor)
+        cursor = _paragraph(pen, step.format(issuer=letter.issuer_name), cursor, indent=14)
         cursor -= 6
     if cursor < MARGIN + 48:
         raise LetterError("the letter's text does not fit on one page")
-    _footer(canvas, words, letter)
+    _footer(pen, words, letter)
 
 
-def _draw_link(canvas: Canvas, words: _Words, link: str, *, top: float) -> float:
+def _heading(pen: _Pen, text: str, style: Style, size: float, *, top: float) -> float:
+    """A name on one line, made smaller if it must, on two at most; returns the last baseline."""
+    size = pen.fitted(text, style, size, size * 0.6)
+    lines = pen.wrap(text, style, size, TEXT_WIDTH)
+    if len(lines) > 2:
+        raise LetterError(f"a name of {len(text)} characters is too long for the letter")
+    for index, line in enumerate(lines):
+        pen.text(line, style, size, MARGIN, top - index * size * 1.25)
+    return top - (len(lines) - 1) * size * 1.25
+
+
+def _draw_link(pen: _Pen, words: _Words, link: str, *, top: float) -> float:
     """The link in a framed panel: the QR code on the left, the address typed out on the right."""
+    canvas = pen.canvas
     height = QR_SIZE + 28
     canvas.setStrokeColor(RULE)
     canvas.roundRect(MARGIN, top - height, TEXT_WIDTH, height, 6, stroke=1, fill=0)
-    _draw_qr(canvas, link, x=MARGIN + 14, y=top - height + 14, size=QR_SIZE)
+    draw_qr(canvas, link, x=MARGIN + 14, y=top - height + 14, size=QR_SIZE)
     left = MARGIN + QR_SIZE + 32
     width = MARGIN + TEXT_WIDTH - 14 - left
     canvas.setFillColor(INK)
-    canvas.setFont(BOLD, 12)
-    canvas.drawString(left, top - 28, words.link_label)
+    pen.text(words.link_label, Style.STRONG, 12, left, top - 28)
     address, _, key = link.partition("#")
     cursor = top - 50
-    canvas.setFont(MONO, 9.5)
-    for line in [*_cut(address, MONO, 9.5, width), *_cut("#" + key, MONO, 9.5, width)]:
-        canvas.drawString(left, cursor, line)
+    for line in [*_cut(address, 9.5, width), *_cut("#" + key, 9.5, width)]:
+        pen.mono(line, 9.5, left, cursor)
         cursor -= 14
     canvas.setFillColor(MUTED)
-    _paragraph(canvas, words.link_hint, cursor - 6, left=left, width=width, size=8.5)
+    _paragraph(pen, words.link_hint, cursor - 6, left=left, width=width, size=8.5)
     canvas.setFillColor(INK)
     return top - height - 12
 
 
-def _cut(text: str, font: str, size: float, width: float) -> Iterator[str]:
-    """Cut a link into lines of a monospaced font, never at a character that could be typed."""
-    per_line = max(1, int(width // pdfmetrics.stringWidth("M", font, size)))
+def _cut(text: str, size: float, width: float) -> Iterator[str]:
+    """Cut a link into lines of the monospaced face, never at a character that could be typed."""
+    per_line = max(1, int(width // _mono_line("M").width(size)))
     for start in range(0, len(text), per_line):
         yield text[start : start + per_line]
 
 
 def _paragraph(
-    canvas: Canvas,
+    pen: _Pen,
     text: str,
     top: float,
     *,
@@ -251,22 +306,20 @@ def _paragraph(
     size: float = 10,
 ) -> float:
     """Draw wrapped text from `top` down; returns the baseline after the last line."""
-    canvas.setFont(TEXT, size)
-    lines = simpleSplit(text, TEXT, size, width - indent)
-    for line in lines:
-        canvas.drawString(left + indent, top, line)
+    for line in pen.wrap(text, Style.TEXT, size, width - indent):
+        pen.text(line, Style.TEXT, size, left + indent, top)
         top -= size * 1.4
     return top
 
 
-def _footer(canvas: Canvas, words: _Words, letter: DeliveryLetter) -> None:
-    _rule(canvas, MARGIN + 34)
-    canvas.setFillColor(MUTED)
-    canvas.setFont(BOLD, 8.5)
-    canvas.drawString(MARGIN, MARGIN + 20, words.confidential)
-    canvas.setFont(TEXT, 8.5)
-    canvas.drawString(MARGIN, MARGIN + 6, words.certificate.format(id=letter.certificate_id))
-    canvas.setFillColor(INK)
+def _footer(pen: _Pen, words: _Words, letter: DeliveryLetter) -> None:
+    _rule(pen.canvas, MARGIN + 34)
+    pen.canvas.setFillColor(MUTED)
+    pen.text(words.confidential, Style.STRONG, 8.5, MARGIN, MARGIN + 20)
+    pen.text(
+        words.certificate.format(id=letter.certificate_id), Style.TEXT, 8.5, MARGIN, MARGIN + 6
+    )
+    pen.canvas.setFillColor(INK)
 
 
 def _rule(canvas: Canvas, y: float) -> None:
@@ -275,66 +328,33 @@ def _rule(canvas: Canvas, y: float) -> None:
     canvas.line(MARGIN, y, MARGIN + TEXT_WIDTH, y)
 
 
-def _draw_name(canvas: Canvas, name: str, *, x: float, y: float, size: float) -> None:
-    """The candidate's name in any script: each run in the Noto face that draws it, shaped.
+@functools.lru_cache(maxsize=256)
+def _mono_line(text: str) -> ShapedLine:
+    """The link's characters in DejaVu Sans Mono, one glyph each (no shaping: ASCII, no ligature).
 
-    A face reportlab cannot embed (the CFF-based CJK collections) falls back to DejaVu, which
-    has no CJK glyphs: such a name is printed as well as this renderer can, and the candidate
-    number beside it identifies the letter at hand-over.
+    A monospaced face keeps 0/O and l/1/I apart for a reader who types the key; no Noto chain
+    is monospaced, so this one face is placed glyph by glyph and embedded like the others.
     """
-    variant = fonts.cjk_variant_for(name)
-    runs: list[tuple[str, fonts.Face | None]]
-    try:
-        runs = list(fonts.font_runs(name, fonts.Style.STRONG, variant))
-    except RenderError:  # a character no font has: the import refuses such names first
-        runs = [(name, None)]
-    for text, face in runs:
-        font = _face_font(face) if face is not None else BOLD
-        canvas.setFont(font, size)
-        rtl = any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
-        canvas.drawString(x, y, text, direction="RTL" if rtl else None, shaping=True)
-        x += pdfmetrics.stringWidth(text, font, size)
+    face, glyph_ids = _mono_face()
+    program = face_program(face)
+    glyphs = []
+    for char in text:
+        if ord(char) not in glyph_ids:
+            raise LetterError(f"the link has a character (U+{ord(char):04X}) no font can draw")
+        gid = glyph_ids[ord(char)]
+        glyphs.append(PlacedGlyph(gid, program.horizontal_metric(gid)[0], 0, 0, char))
+    run = GlyphRun(face, program.units_per_em, tuple(glyphs), text, right_to_left=False)
+    return ShapedLine(text=text, runs=(run,), em_width=run.advance / run.units_per_em)
 
 
 @functools.cache
-def _face_font(face: fonts.Face) -> str:
-    """The reportlab font name of a Noto face, registered once; DejaVu Bold if it cannot be."""
-    name = f"SceauLetter-{face.path.stem}-{face.index}"
-    try:
-        pdfmetrics.registerFont(TTFont(name, str(face.path), subfontIndex=face.index))
-    except (TTFError, OSError):
-        return BOLD
-    return name
-
-
-@functools.cache
-def _register_fonts() -> None:
-    for name, file_name in _FACES.items():
-        path = next((d / file_name for d in DEJAVU_DIRECTORIES if (d / file_name).is_file()), None)
-        if path is None:
-            raise LetterError(
-                f"font {file_name} not found; install DejaVu (apt-get install fonts-dejavu-core)"
-            )
-        pdfmetrics.registerFont(TTFont(name, str(path)))
-
-
-def _draw_qr(canvas: Canvas, url: str, *, x: float, y: float, size: float) -> None:
-    """The QR code as one vector path (crisp when printed, no bitmap to embed)."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data(url)
-    code.make(fit=True)
-    matrix: list[list[bool]] = code.get_matrix()
-    module = size / len(matrix)
-    path = canvas.beginPath()
-    for row_index, row in enumerate(matrix):
-        row_y = y + size - (row_index + 1) * module
-        start = None
-        for column, dark in enumerate([*row, False]):
-            if dark and start is None:
-                start = column
-            elif not dark and start is not None:
-                path.rect(x + start * module, row_y, (column - start) * module, module)
-                start = None
-    canvas.setFillColor(HexColor("#000000"))
-    canvas.drawPath(path, stroke=0, fill=1)
-    canvas.setFillColor(INK)
+def _mono_face() -> tuple[Face, dict[int, int]]:
+    """The monospaced face and its character to glyph id map, read once per process."""
+    path = next((d / MONO_FILE for d in DEJAVU_DIRECTORIES if (d / MONO_FILE).is_file()), None)
+    if path is None:
+        raise LetterError(
+            f"font {MONO_FILE} not found; install DejaVu (apt-get install fonts-dejavu-core)"
+        )
+    font = TTFont(str(path), lazy=True)
+    cmap = font.getBestCmap() or {}
+    return Face(path), {code: font.getGlyphID(name) for code, name in cmap.items()}

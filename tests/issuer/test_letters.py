@@ -5,13 +5,22 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from issuer.delivery import candidate_language
 from issuer.letters import DeliveryLetter, LetterError, delivery_letter, render_letters
+from tests.issuer.test_scripts import (
+    NAMES,
+    drawn_characters,
+    embedded_fonts,
+    page_content,
+    pdftotext,
+)
 
 CERTIFICATE_ID = "3f2a9c0d4b6e48a1b7c5d2e1f0a9b8c7"
 KEY = "q8Jd0pX3m1Zr7sT9vY2wA5bC6dE4fG8hK0lN3oP5r7s"
@@ -97,6 +106,8 @@ def test_names_in_other_scripts_are_drawn_with_a_font_that_has_them(tmp_path: Pa
         ({"private_link": f"https://certs.example.org/s/{CERTIFICATE_ID}#{KEY}"}, "private_link"),
         ({"certificate_id": "not-an-id"}, "certificate_id"),
         ({"candidate_name": "Jeanne\nMartin"}, "candidate_name"),
+        ({"candidate_name": "Ana 😀 Lima"}, "candidate_name"),
+        ({"issuer_name": "Centre \ue000"}, "issuer_name"),
         ({"issuer_name": ""}, "issuer_name"),
     ],
 )
@@ -138,3 +149,45 @@ def test_the_candidates_language_is_the_rows_else_the_issuers_else_french(
     recorded: str | None, issuer: str, expected: str
 ) -> None:
     assert candidate_language(recorded, issuer) == expected
+
+
+@pytest.fixture(scope="module")
+def letter_per_script() -> dict[str, bytes]:
+    """One pack of one letter per script, each named in it (the certificates' test names)."""
+    return {
+        script: render_letters([letter(certificate_id=f"{index:032x}", candidate_name=name)])
+        for index, (script, name) in enumerate(NAMES.items())
+    }
+
+
+@pytest.mark.parametrize("script", NAMES)
+def test_pdftotext_gives_back_the_name_in_every_script(
+    script: str, letter_per_script: dict[str, bytes], tmp_path: Path
+) -> None:
+    assert NAMES[script] in pdftotext(letter_per_script[script], tmp_path)
+
+
+@pytest.mark.parametrize("script", NAMES)
+def test_every_character_of_the_name_is_drawn_by_an_embedded_font(
+    script: str, letter_per_script: dict[str, bytes]
+) -> None:
+    pdf = letter_per_script[script]
+    drawn = set().union(*(drawn_characters(font) for font in embedded_fonts(pdf)))
+    assert {c for c in NAMES[script] if not c.isspace()} - drawn == set()
+    assert b"<0000>" not in page_content(pdf)  # CID 0: the missing-glyph box
+
+
+def test_every_line_of_a_pack_is_drawn_by_embedded_fonts_only(tmp_path: Path) -> None:
+    pdf = render_letters([letter(candidate_name=name) for name in NAMES.values()])
+    reader = PdfFileReader(BytesIO(pdf))
+    pages = reader.root["/Pages"]["/Kids"]
+    assert len(pages) == len(NAMES)
+    for page in (reference.get_object() for reference in pages):
+        assert b"<0000>" not in page["/Contents"].data
+        for reference in page["/Resources"]["/Font"].values():
+            font = reference.get_object()
+            assert font["/Subtype"] == "/Type0"
+            assert "/FontFile2" in font["/DescendantFonts"][0]["/FontDescriptor"]
+    lines = pdftotext(pdf, tmp_path)
+    assert [name for name in NAMES.values() if name in lines] == list(NAMES.values())
+    assert qr_codes(pdf, tmp_path) == [LINK] * len(NAMES)
