@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Final
@@ -41,6 +41,7 @@ DEJAVU_DIRECTORIES: Final = (
     Path("/usr/share/fonts/dejavu"),
     Path("/usr/share/fonts/TTF"),
 )
+LEFT_TO_RIGHT_MARK: Final = "\u200e"
 MONO_FILE: Final = "DejaVuSansMono.ttf"  # the typed-out link; every other text is in Noto
 
 
@@ -194,6 +195,26 @@ class _Pen:
     def text(self, text: str, style: Style, size: float, x: float, y: float) -> None:
         self.fonts.draw(self.canvas, shape_line(text, style, self.variant), x, y, size)
 
+    def left_to_right(self, text: str, style: Style, size: float, x: float, y: float) -> None:
+        """Draw ``text`` in a left-to-right paragraph, whatever its first strong character.
+
+        The line is shaped after a left-to-right mark, which sets the bidi base level; the
+        mark's own (empty) glyph is then left out, so text extraction does not see it.
+        """
+        shaped = shape_line(LEFT_TO_RIGHT_MARK + text, style, self.variant)
+        first, *others = shaped.runs
+        mark = first.glyphs[0] if first.glyphs else None
+        if (
+            first.right_to_left
+            or mark is None
+            or (mark.text, mark.advance) != (LEFT_TO_RIGHT_MARK, 0)
+        ):
+            raise LetterError("a left-to-right mark did not open a left-to-right run")
+        first = replace(first, glyphs=first.glyphs[1:], text=first.text[1:])
+        runs = (first, *others) if first.glyphs else tuple(others)
+        line = ShapedLine(text=text, runs=runs, em_width=shaped.em_width)
+        self.fonts.draw(self.canvas, line, x, y, size)
+
     def mono(self, text: str, size: float, x: float, y: float) -> None:
         self.fonts.draw(self.canvas, _mono_line(text), x, y, size)
 
@@ -305,11 +326,27 @@ def _paragraph(
     indent: float = 0,
     size: float = 10,
 ) -> float:
-    """Draw wrapped text from `top` down; returns the baseline after the last line."""
+    """Draw wrapped text from `top` down; returns the baseline after the last line.
+
+    The letter's words are French or English: a line that opens on a right-to-left issuer
+    name still reads left to right.
+    """
     for line in pen.wrap(text, Style.TEXT, size, width - indent):
-        pen.text(line, Style.TEXT, size, left + indent, top)
+        if _opens_right_to_left(line):
+            pen.left_to_right(line, Style.TEXT, size, left + indent, top)
+        else:
+            pen.text(line, Style.TEXT, size, left + indent, top)
         top -= size * 1.4
     return top
+
+
+def _opens_right_to_left(text: str) -> bool:
+    """Whether the first strong character of ``text`` is right to left (rules P2, P3)."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("L", "R", "AL"):
+            return direction != "L"
+    return False
 
 
 def _footer(pen: _Pen, words: _Words, letter: DeliveryLetter) -> None:

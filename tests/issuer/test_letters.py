@@ -13,7 +13,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from issuer.delivery import candidate_language
-from issuer.letters import DeliveryLetter, LetterError, delivery_letter, render_letters
+from issuer.letters import WORDS, DeliveryLetter, LetterError, delivery_letter, render_letters
 from tests.issuer.test_scripts import (
     NAMES,
     drawn_characters,
@@ -191,3 +191,15 @@ def test_every_line_of_a_pack_is_drawn_by_embedded_fonts_only(tmp_path: Path) ->
     lines = pdftotext(pdf, tmp_path)
     assert [name for name in NAMES.values() if name in lines] == list(NAMES.values())
     assert qr_codes(pdf, tmp_path) == [LINK] * len(NAMES)
+
+
+def test_a_right_to_left_issuer_name_opening_a_sentence_keeps_it_left_to_right(
+    tmp_path: Path,
+) -> None:
+    issuer = "مركز الامتحانات"
+    pdf = render_letters([letter(issuer_name=issuer)])
+    (line,) = [line for line in pdftotext(pdf, tmp_path) if "vous a délivré" in line]
+    # A French line reads left to right: the name on the left, then the words in their order.
+    intro = WORDS["fr"].intro.format(issuer=issuer)
+    assert intro.replace(" ", "").startswith(line.replace(" ", ""))
+    assert "\u200e" not in line
