@@ -136,6 +136,11 @@ def traces(root: Path, needles: Needles) -> list[str]:
                 for n, v in needles.values.items()
                 if v in data
             ]
+            # A letter carries a link, never the PDF, but embeds font subsets built from the
+            # same font files as the certificate: its byte windows are font data. Its keys and
+            # salt are still searched above (text, QR codes, raw bytes).
+            if path.parent.name == "letters":
+                continue
             if any(data[i : i + WINDOW] in needles.windows for i in range(len(data) - WINDOW + 1)):
                 found.append(f"{path.relative_to(root)} [{view}]: a window of the PDF")
     return found + database_traces(root / "sceau.db", needles)
