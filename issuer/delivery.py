@@ -320,7 +320,7 @@ class OutboxMailer:
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(self.directory, 0o700)  # it holds private links: its owner's alone
-            _write_atomically(path, message.wire)
+            write_atomically(path, message.wire, suffix=".eml")
         except OSError as error:
             raise DeliveryError(
                 f"Could not write to the outbox {self.directory}: {error}."
@@ -344,11 +344,12 @@ def erase_outbox_messages(directory: Path, certificate_id: str) -> int:
     for path in doomed:
         path.unlink(missing_ok=True)
     if doomed:
-        _fsync_directory(directory)
+        fsync_directory(directory)
     return len(doomed)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make a new or removed entry of `directory` durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -356,8 +357,9 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    fd, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=path.parent)
+def write_atomically(path: Path, content: bytes, *, suffix: str) -> None:
+    """Write `path` whole or not at all (a 0600 temporary file, fsynced, then renamed)."""
+    fd, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
@@ -367,7 +369,7 @@ def _write_atomically(path: Path, content: bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 class SmtpMailer:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from issuer.content import IssuerBranding
-from issuer.delivery import candidate_language
+from issuer.delivery import candidate_language, fsync_directory, write_atomically
 from issuer.errors import IssuanceError
 from issuer.letters import DeliveryLetter, delivery_letter, render_letters
 from offchain_store.crypto import LinkKey
@@ -185,30 +184,12 @@ def erase_pack_file(letters_dir: Path, pack_id: str) -> bool:
         path.unlink()
     except FileNotFoundError:
         return False
-    _fsync_directory(letters_dir)
+    fsync_directory(letters_dir)
     return True
 
 
 def _write_owner_only(path: Path, content: bytes) -> None:
-    """Atomic write of a 0600 file in a 0700 folder (mkstemp makes 0600 files)."""
+    """Atomic write of a 0600 file in a 0700 folder."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    fd, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_atomically(path, content, suffix=".pdf")
