@@ -18,6 +18,7 @@ from contracts.keystore import create_keystore
 from contracts.localchain import fund_account, start_chain, stop_chain
 from issuer.dev_pki import DevPki, create_dev_pki
 from offchain_store.crypto import create_recovery_keypair
+from offchain_store.local_postgres import LocalPostgres, start_postgres
 from sceau.settings import Settings, load_settings
 from tests.pki.certomancer_pki import certomancer_pki  # noqa: F401  (a session fixture)
 from tests.ports import free_port
@@ -179,3 +180,24 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return json.dumps(str(value))
+
+
+# --- a throwaway PostgreSQL cluster, once per test session (per xdist worker) -------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """A real PostgreSQL server on 127.0.0.1 and a free port, removed at the end."""
+    cluster = start_postgres(port=free_port())
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def postgres_url(postgres: LocalPostgres) -> Iterator[str]:
+    """A new empty database on the session's cluster, dropped after the test."""
+    url = postgres.create_database()
+    yield url
+    postgres.drop_database(url.rsplit("/", 1)[1])
