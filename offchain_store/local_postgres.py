@@ -8,6 +8,7 @@ Debian package creates, in a folder that user owns.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -63,10 +64,8 @@ class LocalPostgres:
 
     def remove(self) -> None:
         """Stop the server if it runs, and delete its folder."""
-        try:
+        with contextlib.suppress(LocalPostgresError):
             self.stop("immediate")
-        except LocalPostgresError:
-            pass
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def start(self) -> None:
@@ -144,5 +143,6 @@ def _run(cluster: LocalPostgres, *command: str) -> None:
         log = cluster.data_dir / "server.log"
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise LocalPostgresError(
-            f"{program} failed after {time.monotonic() - started:.1f} s: {done.stderr.strip()[-1000:]}\n{tail}"
+            f"{program} failed after {time.monotonic() - started:.1f} s: "
+            f"{done.stderr.strip()[-1000:]}\n{tail}"
         )
