@@ -56,7 +56,7 @@ class LocalPostgres:
 
         dsn = f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname={database}"
         with psycopg.connect(dsn, autocommit=True) as connection:
-            connection.execute(statement)  # type: ignore[arg-type]
+            connection.execute(statement.encode())
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (`fast`: roll back open transactions; `immediate`: like a crash)."""
