@@ -111,9 +111,21 @@ class DeliveryMessage(BaseModel):
 
     @property
     def message_id(self) -> str:
-        """Deterministic Message-ID: a re-send of the same certificate carries the same one."""
-        domain = self.sender.rpartition("@")[2]
-        return f"<cert-{self.certificate_id}@{domain}>"
+        """The certificate's one Message-ID, from its id and the issuer's mail domain: every
+        send of its message (a re-send after a crash too) carries the same one."""
+        return certificate_message_id(self.certificate_id, self.sender)
+
+
+def certificate_message_id(certificate_id: str, sender: str) -> str:
+    """`<cert-{id}@{domain}>`, the domain being the sender's, lowercased and in ASCII (IDNA),
+    so the same certificate and issuer always give the same header, whatever the spelling."""
+    domain = sender.rpartition("@")[2].strip().rstrip(".").lower()
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        # Not IDNA-encodable: a stable stand-in in a reserved domain (RFC 2606), still ASCII.
+        ascii_domain = hashlib.sha256(domain.encode()).hexdigest()[:16] + ".invalid"
+    return f"<cert-{certificate_id}@{ascii_domain}>"
 
 
 _SUBJECTS: Final[dict[Language, str]] = {

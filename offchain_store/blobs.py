@@ -1,4 +1,4 @@
-"""Blob storage for encrypted certificates: one small interface, three backends.
+"""Blob storage for encrypted certificates: one small interface; memory, files, S3 (s3_blobs).
 
 Blobs are opaque (already encrypted) bytes under a validated key. `delete` really
 deletes: crypto-shredding at revocation depends on it.
@@ -12,14 +12,10 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from offchain_store.errors import (
     BlobNotFound,
@@ -194,96 +190,6 @@ class FilesystemBlobStore:
         _fsync_directory(path.parent)
 
 
-class S3BlobStore:
-    """Blobs as S3 objects (AWS or any S3-compatible store) through an injected boto3 client.
-
-    A PUT is atomic in S3. On a versioned bucket, delete removes every version and
-    delete marker of the key, since a plain DELETE there only hides the object.
-    """
-
-    def __init__(self, *, bucket: str, client: Any, prefix: str = "") -> None:
-        # `client` is a boto3 S3 client; boto3 ships no type information.
-        if not bucket:
-            raise InvalidStoreUrl("An S3 blob store needs a bucket name.")
-        self.bucket = bucket
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self._client = client
-        self._versioned: bool | None = None
-
-    def _object_key(self, key: str) -> str:
-        return self.prefix + validate_key(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        """Upload `data` under `key`."""
-        object_key = self._object_key(key)
-        with _s3_errors(f"store the blob {key!r}"):
-            self._client.put_object(Bucket=self.bucket, Key=object_key, Body=bytes(data))
-
-    def get(self, key: str) -> bytes:
-        """Download the blob under `key` or raise BlobNotFound."""
-        object_key = self._object_key(key)
-        with _s3_errors(f"read the blob {key!r}", missing_key=key):
-            response = self._client.get_object(Bucket=self.bucket, Key=object_key)
-            body: bytes = response["Body"].read()
-        return body
-
-    def exists(self, key: str) -> bool:
-        """Whether an object is stored under `key`."""
-        object_key = self._object_key(key)
-        try:
-            with _s3_errors(f"look up the blob {key!r}", missing_key=key):
-                self._client.head_object(Bucket=self.bucket, Key=object_key)
-        except BlobNotFound:
-            return False
-        return True
-
-    def delete(self, key: str) -> bool:
-        """Delete the object (and all its versions on a versioned bucket)."""
-        existed = self.exists(key)
-        object_key = self._object_key(key)
-        with _s3_errors(f"delete the blob {key!r}"):
-            if self._bucket_is_versioned():
-                existed = self._delete_all_versions(object_key) or existed
-            else:
-                self._client.delete_object(Bucket=self.bucket, Key=object_key)
-        return existed
-
-    def _bucket_is_versioned(self) -> bool:
-        if self._versioned is None:
-            with _s3_errors("read the bucket's versioning"):
-                status = self._client.get_bucket_versioning(Bucket=self.bucket).get("Status")
-            # "Suspended" buckets still hold the versions written while it was enabled.
-            self._versioned = status in ("Enabled", "Suspended")
-        return self._versioned
-
-    def _delete_all_versions(self, object_key: str) -> bool:
-        paginator = self._client.get_paginator("list_object_versions")
-        deleted = False
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=object_key):
-            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                if entry["Key"] != object_key:
-                    continue  # another key sharing the prefix
-                self._client.delete_object(
-                    Bucket=self.bucket, Key=object_key, VersionId=entry["VersionId"]
-                )
-                deleted = True
-        return deleted
-
-
-@contextmanager
-def _s3_errors(action: str, *, missing_key: str | None = None) -> Iterator[None]:
-    """Translate botocore errors into store errors with a plain message."""
-    try:
-        yield
-    except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", ""))
-        if missing_key is not None and code in ("NoSuchKey", "404", "NotFound"):
-            raise BlobNotFound(missing_key) from None
-        raise BlobStoreUnavailable(f"S3 refused to {action} ({code}).") from error
-    except BotoCoreError as error:
-        raise BlobStoreUnavailable(f"Could not reach S3 to {action}: {error}.") from error
-
-
 def _filesystem_path(url: str) -> Path:
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost") or not parts.path:
@@ -293,25 +199,27 @@ def _filesystem_path(url: str) -> Path:
     return Path(url2pathname(unquote(parts.path)))
 
 
-def _s3_store(url: str, endpoint_url: str | None) -> S3BlobStore:
-    import boto3
-
-    parts = urlsplit(url)
-    if not parts.netloc:
-        raise InvalidStoreUrl(f"An S3 store URL looks like s3://bucket/prefix, not {url!r}.")
-    client = boto3.client("s3", endpoint_url=endpoint_url)
-    return S3BlobStore(bucket=parts.netloc, client=client, prefix=unquote(parts.path))
-
-
 def blob_store_from_url(url: str, *, endpoint_url: str | None = None) -> BlobStore:
-    """Build a store from `file:///path`, `s3://bucket/prefix` or `memory://`."""
+    """Build a store from `file:///path`, `s3://bucket/prefix[?endpoint=…&region=…]` or
+    `memory://`; `endpoint_url`, when given, overrides the URL's endpoint."""
     scheme = urlsplit(url).scheme
     if scheme == "file":
         return FilesystemBlobStore(_filesystem_path(url))
     if scheme == "s3":
-        return _s3_store(url, endpoint_url)
+        from offchain_store.s3_blobs import s3_store_from_url
+
+        return s3_store_from_url(url, endpoint_url=endpoint_url)
     if scheme == "memory":
         return InMemoryBlobStore()
     raise InvalidStoreUrl(
-        f"Unsupported blob store URL {url!r}: use file:///path or s3://bucket/prefix."
+        f"Unsupported blob store URL scheme {scheme!r}: use file:///path or s3://bucket/prefix."
     )
+
+
+def __getattr__(name: str) -> Any:
+    # S3BlobStore is still importable from here, without loading boto3 for file stores.
+    if name == "S3BlobStore":
+        from offchain_store.s3_blobs import S3BlobStore
+
+        return S3BlobStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,23 +14,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr, ValidationError
 
 from issuer.delivery import (
+    CERTIFICATE_HEADER,
     DeliveryError,
     DeliveryMessage,
     Mailer,
     OutboxMailer,
     SmtpMailer,
     build_delivery_email,
+    certificate_message_id,
     flatten,
     outbox_file_name,
 )
 from tests.conftest import SceauEnv
-from tests.sceau.helpers import run_sceau
+from tests.ports import free_port
+from tests.sceau.helpers import run_module, run_sceau
 from tests.sceau.test_delivery_pack import results_without_email
+from tests.smtp_server import SmtpServer, start_smtp_server
+
+pytest_plugins = ("tests.smtp_server",)  # its fixtures
 
 CERTIFICATE_ID = "3f2a9c0d4b6e48a1b7c5d2e1f0a9b8c7"
 LINK_KEY = "q8Jd0pX3m1Zr7sT9vY2wA5bC6dE4fG8hK0lN3oP5r7s"
@@ -113,6 +116,16 @@ def test_message_id_is_derived_from_the_certificate_id() -> None:
     assert first["Message-ID"] == f"<cert-{CERTIFICATE_ID}@centre-lyon.example.org>"
     other = _email(certificate_id="0" * 32)
     assert other["Message-ID"] != first["Message-ID"]
+
+
+def test_message_id_domain_is_one_spelling_in_ascii() -> None:
+    shouted = _email(sender="Certificats@Centre-Lyon.Example.ORG")
+    assert shouted["Message-ID"] == f"<cert-{CERTIFICATE_ID}@centre-lyon.example.org>"
+    accented = _email(sender="certificats@école-lyon.fr")
+    expected = f"<cert-{CERTIFICATE_ID}@xn--cole-lyon-93a.fr>"
+    assert accented["Message-ID"] == expected
+    assert f"Message-ID: {expected}".encode() in flatten(accented).wire
+    assert certificate_message_id(CERTIFICATE_ID, "a@École-Lyon.FR.") == expected
 
 
 def test_names_are_escaped_in_the_html_part() -> None:
@@ -208,75 +221,53 @@ def test_unwritable_outbox_raises_delivery_error(tmp_path: Path) -> None:
 # --- SMTP -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class _Recorder:
-    """An aiosmtpd handler keeping every envelope it accepts."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def _check_login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
-    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"sceau", b"s3cret")
-    return AuthResult(success=ok, handled=False)
+SMTP_LOGIN = ("sceau", "s3cret")
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[_Recorder, int]]:
-    recorder = _Recorder()
-    port = _free_port()
-    controller = Controller(
-        recorder,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_check_login,
-        auth_require_tls=False,  # test server only; production uses STARTTLS
-    )
-    controller.start()
+def smtp_with_login(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = start_smtp_server(tmp_path / "smtp-login", login=SMTP_LOGIN)
     try:
-        yield recorder, port
+        yield server
     finally:
-        controller.stop()
+        server.stop()
 
 
-def test_smtp_mailer_delivers_to_a_real_server(smtp_server: tuple[_Recorder, int]) -> None:
-    recorder, port = smtp_server
-    mailer: Mailer = SmtpMailer("127.0.0.1", port, timeout=5)
+def test_smtp_mailer_delivers_to_a_real_server(smtp_server: SmtpServer) -> None:
+    mailer: Mailer = SmtpMailer("127.0.0.1", smtp_server.port, timeout=5)
     mailer.send(_email())
-    (envelope,) = recorder.envelopes
-    assert envelope.rcpt_tos == ["jeanne.martin@example.net"]
-    assert envelope.mail_from == "certificats@centre-lyon.example.org"
-    message = _parse(envelope.original_content)
+    (received,) = smtp_server.received()
+    assert received.rcpt_tos == ("jeanne.martin@example.net",)
+    assert received.mail_from == "certificats@centre-lyon.example.org"
+    message = _parse(received.raw)
     assert message["Message-ID"] == f"<cert-{CERTIFICATE_ID}@centre-lyon.example.org>"
     assert _attachments(message)[f"certificate-{CERTIFICATE_ID}.pdf"] == PDF
 
 
-def test_smtp_mailer_logs_in(smtp_server: tuple[_Recorder, int]) -> None:
-    recorder, port = smtp_server
+def test_smtp_mailer_delivers_to_an_address_in_a_non_ascii_domain(smtp_server: SmtpServer) -> None:
+    SmtpMailer("127.0.0.1", smtp_server.port, timeout=5).send(_email(to="jeanne@école-lyon.fr"))
+    (received,) = smtp_server.received()
+    assert received.rcpt_tos == ("jeanne@école-lyon.fr",)
+    assert received.message["To"].addresses[0].addr_spec == "jeanne@école-lyon.fr"
+
+
+def test_smtp_mailer_logs_in(smtp_with_login: SmtpServer) -> None:
+    port = smtp_with_login.port
     SmtpMailer("127.0.0.1", port, username="sceau", password=SecretStr("s3cret")).send(_email())
-    assert len(recorder.envelopes) == 1
+    assert len(smtp_with_login.received()) == 1
 
 
-def test_wrong_smtp_password_raises_delivery_error(smtp_server: tuple[_Recorder, int]) -> None:
-    recorder, port = smtp_server
+def test_wrong_smtp_password_raises_delivery_error(smtp_with_login: SmtpServer) -> None:
+    port = smtp_with_login.port
     mailer = SmtpMailer("127.0.0.1", port, username="sceau", password=SecretStr("wrong"))
     with pytest.raises(DeliveryError, match="refused") as caught:
         mailer.send(_email())
     assert "wrong" not in str(caught.value) and "wrong" not in repr(mailer)
-    assert recorder.envelopes == []
+    assert smtp_with_login.received() == []
 
 
 def test_unreachable_smtp_server_raises_delivery_error_quickly() -> None:
-    mailer = SmtpMailer("127.0.0.1", _free_port(), timeout=2)
+    mailer = SmtpMailer("127.0.0.1", free_port(), timeout=2)
     started = time.monotonic()
     with pytest.raises(DeliveryError, match="Could not reach") as caught:
         mailer.send(_email())
@@ -327,13 +318,64 @@ def test_a_flattened_message_hides_its_bytes_from_repr() -> None:
 
 
 def test_smtp_mailer_sends_a_flattened_message_with_its_envelope(
-    smtp_server: tuple[_Recorder, int],
+    smtp_server: SmtpServer,
 ) -> None:
-    recorder, port = smtp_server
-    SmtpMailer("127.0.0.1", port, timeout=5).send_flat(flatten(_email()))
-    (envelope,) = recorder.envelopes
-    assert envelope.rcpt_tos == ["jeanne.martin@example.net"]
-    assert envelope.mail_from == "certificats@centre-lyon.example.org"
-    message = _parse(envelope.original_content)
+    SmtpMailer("127.0.0.1", smtp_server.port, timeout=5).send_flat(flatten(_email()))
+    (received,) = smtp_server.received()
+    assert received.rcpt_tos == ("jeanne.martin@example.net",)
+    assert received.mail_from == "certificats@centre-lyon.example.org"
+    message = _parse(received.raw)
     assert message["Message-ID"] == f"<cert-{CERTIFICATE_ID}@centre-lyon.example.org>"
     assert _attachments(message)[f"certificate-{CERTIFICATE_ID}.pdf"] == PDF
+
+
+# --- one Message-ID per certificate, whatever happens --------------------------------------------
+
+
+def test_a_rebuilt_message_reaches_the_server_as_the_same_message(smtp_server: SmtpServer) -> None:
+    mailer = SmtpMailer("127.0.0.1", smtp_server.port, timeout=5)
+    mailer.send_flat(flatten(_email()))
+    mailer.send_flat(flatten(_email(date=datetime.now(UTC))))  # rebuilt after a crash
+    mailer.send_flat(flatten(_email(certificate_id="0" * 32)))
+    first, again, other = smtp_server.received()
+    assert (
+        first.message_id == again.message_id == f"<cert-{CERTIFICATE_ID}@centre-lyon.example.org>"
+    )
+    assert other.message_id != first.message_id
+    assert _attachments(first.message) == _attachments(again.message)
+
+
+def _send_through(env: SceauEnv, server: SmtpServer) -> None:
+    """Put the server in the environment's `[mail]` settings (the outbox stays as it was)."""
+    lines = [f"{key} = {json.dumps(value)}" for key, value in server.mail_settings().items()]
+    text = env.config_file.read_text().replace("\n[mail]\n", "\n[mail]\n" + "\n".join(lines) + "\n")
+    assert "smtp_host" in text
+    env.config_file.write_text(text)
+
+
+def test_a_resend_after_a_crash_between_sending_and_recording_is_the_same_message(
+    sceau_env: SceauEnv, smtp_server: SmtpServer
+) -> None:
+    _send_through(sceau_env, smtp_server)
+    results = results_without_email(sceau_env.root / "results.csv", 3, keep_email=3)
+    killed = run_module(  # killed right after the first message went, before it was recorded
+        "tests.sceau.crash_runner", str(sceau_env.config_file), str(results), "after_deliver", "1"
+    )
+    assert killed.returncode == 137, killed.stdout + killed.stderr
+    (sent_before_the_crash,) = smtp_server.received()
+
+    resumed = run_sceau(sceau_env.config_file, "resume")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+
+    received = smtp_server.received()
+    by_certificate: dict[str, list[str]] = {}
+    for item in received:
+        cert_id = str(item.message[CERTIFICATE_HEADER])
+        by_certificate.setdefault(cert_id, []).append(item.message_id)
+    assert len(received) == 4 and len(by_certificate) == 3  # the first one went twice
+    for cert_id, message_ids in by_certificate.items():
+        assert set(message_ids) == {f"<cert-{cert_id}@sceau.localhost>"}
+    resent = [r for r in received[1:] if r.message_id == sent_before_the_crash.message_id]
+    assert len(resent) == 1
+    assert _body(resent[0].message, "plain") == _body(sent_before_the_crash.message, "plain")
+    assert not list(sceau_env.settings.mail.outbox.glob("*.eml"))  # all went over SMTP
