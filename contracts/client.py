@@ -1,4 +1,4 @@
-"""Client of the CertificateRegistry contract: deploy, anchor, revoke, publish, read (web3.py).
+"""Client of the CertificateRegistry contract: deploy, anchor, revoke, suspend, publish, read.
 
 Writes are crash-safe: `prepare_*` signs locally without sending, so the caller can persist the
 transaction hash and raw bytes first; `send` is idempotent and `wait` follows the receipt up to
@@ -14,13 +14,19 @@ from datetime import datetime
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_typing import HexStr
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from contracts.abi import load_artifact
+from contracts.arguments import (
+    certificate_leaf,
+    distinct_leaves,
+    revocation_reason,
+    suspension_reason,
+)
+from contracts.deployment import deploy_registry
 from contracts.errors import InvalidInput, NotAuthorized, NotDeployed, WrongChain
 from contracts.merkle import parse_hash32
 from contracts.rpc import (
@@ -41,6 +47,9 @@ from contracts.values import (
     RevocationReason,
     RevocationRecord,
     Role,
+    StatusListRecord,
+    SuspensionReason,
+    SuspensionRecord,
     TxKind,
     TxOutcome,
     TxState,
@@ -56,6 +65,9 @@ __all__ = [
     "RevocationReason",
     "RevocationRecord",
     "Role",
+    "StatusListRecord",
+    "SuspensionReason",
+    "SuspensionRecord",
     "TxKind",
     "TxOutcome",
     "TxState",
@@ -74,16 +86,6 @@ def make_web3(rpc_url: str, *, http_timeout: float = 5.0) -> Web3:
     # Consortium (PoA) chains put more than 32 bytes in extraData; harmless elsewhere.
     web3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
     return web3
-
-
-def _reason(value: RevocationReason | int) -> RevocationReason:
-    try:
-        reason = RevocationReason(value)
-    except ValueError:
-        raise InvalidInput(f"unknown revocation reason {value!r}") from None
-    if reason is RevocationReason.UNSPECIFIED:
-        raise InvalidInput("a revocation needs a reason other than UNSPECIFIED")
-    return reason
 
 
 # --- the registry client -----------------------------------------------------------------------
@@ -178,20 +180,47 @@ class RegistryClient:
         at, reason, revoker = self._read("revocationOf", key)
         return RevocationRecord(utc(at), RevocationReason(reason), str(revoker)) if at else None
 
+    def suspension_of(self, leaf: bytes | str) -> SuspensionRecord | None:
+        """When, why and by whom `leaf` is suspended, or None (never, lifted, or revoked since)."""
+        key = parse_hash32(leaf, "leaf")
+        at, reason, suspender = self._read("suspensionOf", key)
+        return SuspensionRecord(utc(at), SuspensionReason(reason), str(suspender)) if at else None
+
     def check_certificate(
         self, leaf: bytes | str, proof: Sequence[bytes | str]
     ) -> CertificateStatus:
-        """In one call: the root `proof` leads to, that root's anchor, and `leaf`'s revocation."""
+        """In one call: the root `proof` leads to, that root's anchor, and `leaf`'s revocation
+        and suspension, each with its account."""
         key = parse_hash32(leaf, "leaf")
         siblings = [parse_hash32(p, f"proof[{i}]") for i, p in enumerate(proof)]
-        root, at, block, by, revoked_at, reason = self._read("checkCertificate", key, siblings)
+        answer = self._read("checkCertificate", key, siblings)
+        root, at, block, by, revoked_at, revoked_why, revoker = answer[:7]
+        suspended_at, suspended_why, suspender = answer[7:]
         anchor = AnchorRecord(utc(at), int(block), str(by)) if at else None
         revocation = (
-            RevocationRecord(utc(revoked_at), RevocationReason(reason), "") if revoked_at else None
+            RevocationRecord(utc(revoked_at), RevocationReason(revoked_why), str(revoker))
+            if revoked_at
+            else None
         )
-        if revocation is not None:
-            revocation = self.revocation_of(key)  # the one-call view omits the revoker address
-        return CertificateStatus(leaf=key, root=bytes(root), anchor=anchor, revocation=revocation)
+        suspension = (
+            SuspensionRecord(utc(suspended_at), SuspensionReason(suspended_why), str(suspender))
+            if suspended_at
+            else None
+        )
+        return CertificateStatus(
+            leaf=key,
+            root=bytes(root),
+            anchor=anchor,
+            revocation=revocation,
+            suspension=suspension,
+        )
+
+    def current_status_list(self) -> StatusListRecord | None:
+        """The status list hash the registry holds as current, or None if none was published."""
+        list_hash, published_at = self._read("currentStatusList")
+        if bytes(list_hash) == bytes(32):
+            return None
+        return StatusListRecord(list_hash=bytes(list_hash), published_at=utc(published_at))
 
     def current_profile(self) -> ProfileRecord | None:
         """The issuer profile hash the registry holds as current, or None if none was published."""
@@ -222,19 +251,37 @@ class RegistryClient:
         self, leaf: bytes | str, reason: RevocationReason | int
     ) -> PreparedTransaction:
         """Sign (without sending) the revocation of one leaf."""
-        return self._prepare(Role.REVOKER, "revoke", "revoke", _leaf(leaf), int(_reason(reason)))
+        return self._prepare(
+            Role.REVOKER, "revoke", "revoke", certificate_leaf(leaf), int(revocation_reason(reason))
+        )
 
     def prepare_revoke_batch(
         self, items: Sequence[tuple[bytes | str, RevocationReason | int]]
     ) -> PreparedTransaction:
         """Sign (without sending) the revocation of several leaves, each with its reason."""
-        if not items:
-            raise InvalidInput("a batch revocation needs at least one leaf")
-        leaves = [_leaf(leaf) for leaf, _ in items]
-        if len(set(leaves)) != len(leaves):
-            raise InvalidInput("a batch revocation lists the same leaf twice")
-        reasons = [int(_reason(reason)) for _, reason in items]
+        leaves = distinct_leaves([leaf for leaf, _ in items], "revocation")
+        reasons = [int(revocation_reason(reason)) for _, reason in items]
         return self._prepare(Role.REVOKER, "revoke_batch", "revokeBatch", leaves, reasons)
+
+    def prepare_suspend_batch(
+        self, items: Sequence[tuple[bytes | str, SuspensionReason | int]]
+    ) -> PreparedTransaction:
+        """Sign (without sending) the suspension of several leaves, each with its reason."""
+        leaves = distinct_leaves([leaf for leaf, _ in items], "suspension")
+        reasons = [int(suspension_reason(reason)) for _, reason in items]
+        return self._prepare(Role.SUSPENDER, "suspend_batch", "suspendBatch", leaves, reasons)
+
+    def prepare_unsuspend_batch(self, leaves: Sequence[bytes | str]) -> PreparedTransaction:
+        """Sign (without sending) the lifting of several leaves' suspensions."""
+        keys = distinct_leaves(leaves, "unsuspension")
+        return self._prepare(Role.SUSPENDER, "unsuspend_batch", "unsuspendBatch", keys)
+
+    def prepare_publish_status_list(self, list_sha256: bytes | str) -> PreparedTransaction:
+        """Sign (without sending) the publication of the status list token's SHA-256 (issuer)."""
+        key = parse_hash32(list_sha256, "status list hash")
+        if key == bytes(32):
+            raise InvalidInput("the zero hash cannot be published as a status list")
+        return self._prepare(Role.ISSUER, "publish_status_list", "publishStatusList", key)
 
     def prepare_publish_profile(self, profile_sha256: bytes | str) -> PreparedTransaction:
         """Sign (without sending) the publication of an issuer profile's SHA-256 (admin only)."""
@@ -283,6 +330,23 @@ class RegistryClient:
         """Revoke several leaves in one transaction and wait for confirmation."""
         return self._submit(self.prepare_revoke_batch(items))
 
+    def suspend_batch(
+        self, items: Sequence[tuple[bytes | str, SuspensionReason | int]]
+    ) -> TxOutcome:
+        """Suspend several leaves in one transaction and wait for confirmation."""
+        return self._submit(self.prepare_suspend_batch(items))
+
+    def unsuspend_batch(self, leaves: Sequence[bytes | str]) -> TxOutcome:
+        """Lift several leaves' suspensions in one transaction and wait for confirmation."""
+        return self._submit(self.prepare_unsuspend_batch(leaves))
+
+    def publish_status_list(self, list_sha256: bytes | str) -> TxOutcome:
+        """Publish the status list's SHA-256 as current (issuer role) and wait for confirmation.
+
+        Raises StatusListUnchanged when the registry already holds this hash.
+        """
+        return self._submit(self.prepare_publish_status_list(list_sha256))
+
     def publish_profile(self, profile_sha256: bytes | str) -> TxOutcome:
         """Publish an issuer profile's SHA-256 as current (admin only) and wait for confirmation.
 
@@ -319,39 +383,3 @@ class RegistryClient:
             )
         tx = {"to": self.address, "data": self._contract.encode_abi(function, args=list(args))}
         return signer.prepare(tx, kind)
-
-
-def _leaf(value: bytes | str) -> bytes:
-    key = parse_hash32(value, "leaf")
-    if key == bytes(32):
-        raise InvalidInput("the zero leaf cannot be revoked")
-    return key
-
-
-def deploy_registry(
-    web3: Web3,
-    account: LocalAccount,
-    admin: str,
-    *,
-    confirmations: int = 1,
-    timeout: float = 120.0,
-    poll_interval: float = 0.2,
-) -> Deployment:
-    """Deploy the committed CertificateRegistry bytecode with `admin` as its admin."""
-    artifact = load_artifact()
-    factory = web3.eth.contract(abi=list(artifact.abi), bytecode=artifact.bytecode)
-    data = factory.constructor(checksum_address(admin, "admin")).data_in_transaction
-    transactor = Transactor(
-        web3, account, confirmations=confirmations, timeout=timeout, poll_interval=poll_interval
-    )
-    prepared = transactor.prepare({"data": data}, "deploy")
-    outcome = transactor.wait(transactor.send(prepared))
-    with translated("deployment receipt"):
-        receipt = web3.eth.get_transaction_receipt(HexStr(outcome.tx_hash))
-        chain_id = int(web3.eth.chain_id)
-    return Deployment(
-        address=str(receipt["contractAddress"]),
-        chain_id=chain_id,
-        block_number=outcome.block_number,
-        tx_hash=outcome.tx_hash,
-    )

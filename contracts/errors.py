@@ -32,7 +32,7 @@ class NotDeployed(RegistryError):
 
 
 class NotAuthorized(RegistryError):
-    """The account lacks the role this action needs (issuer, revoker or admin)."""
+    """The account lacks the role this action needs (issuer, revoker, suspender or admin)."""
 
     def __init__(self, message: str, *, account: str, role: str) -> None:
         super().__init__(message)
@@ -63,6 +63,18 @@ class RootAlreadyAnchored(TransactionReverted):
 
 class LeafAlreadyRevoked(TransactionReverted):
     """This certificate leaf is already revoked; a revocation is final."""
+
+
+class LeafAlreadySuspended(TransactionReverted):
+    """This certificate leaf is already suspended; lift the suspension before suspending again."""
+
+
+class LeafNotSuspended(TransactionReverted):
+    """This certificate leaf is not suspended, so there is no suspension to lift."""
+
+
+class StatusListUnchanged(TransactionReverted):
+    """This status list hash is already the registry's current one: nothing to publish."""
 
 
 class ProfileUnchanged(TransactionReverted):

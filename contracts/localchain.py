@@ -98,8 +98,12 @@ def start_chain(
     state_interval: int = 5,
     anvil_path: Path | None = None,
     startup_timeout: float = 20.0,
+    genesis_timestamp: int | None = None,
 ) -> LocalChain:
-    """Start anvil on `host:port` with its state in `data_dir`; reuse it if already running."""
+    """Start anvil on `host:port` with its state in `data_dir`; reuse it if already running.
+
+    `genesis_timestamp` (Unix seconds) dates a new chain's genesis block, so that recorded
+    examples can be replayed at their original block times."""
     data_dir.mkdir(parents=True, exist_ok=True)
     running = _running_pid(data_dir)
     if running is not None:
@@ -111,6 +115,8 @@ def start_chain(
         str(binary), "--host", host, "--port", str(port), "--chain-id", str(chain_id),
         "--state", str(data_dir / "state.json"), "--state-interval", str(state_interval),
     ]  # fmt: skip
+    if genesis_timestamp is not None:
+        command += ["--timestamp", str(genesis_timestamp)]
     with open(data_dir / "anvil.log", "ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

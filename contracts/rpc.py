@@ -22,12 +22,15 @@ from contracts.errors import (
     InsufficientFunds,
     InvalidInput,
     LeafAlreadyRevoked,
+    LeafAlreadySuspended,
+    LeafNotSuspended,
     NotAuthorized,
     OutOfGas,
     ProfileUnchanged,
     RegistryError,
     RootAlreadyAnchored,
     RpcUnavailable,
+    StatusListUnchanged,
     TransactionReverted,
 )
 from contracts.values import Role
@@ -47,6 +50,12 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 _REVERT_TYPES: dict[str, tuple[type[TransactionReverted], str]] = {
     "RegistryRootAlreadyAnchored": (RootAlreadyAnchored, "root {} is already anchored"),
     "RegistryLeafAlreadyRevoked": (LeafAlreadyRevoked, "leaf {} is already revoked"),
+    "RegistryLeafAlreadySuspended": (LeafAlreadySuspended, "leaf {} is already suspended"),
+    "RegistryLeafNotSuspended": (LeafNotSuspended, "leaf {} is not suspended"),
+    "RegistryStatusListUnchanged": (
+        StatusListUnchanged,
+        "status list hash {} is already the current one",
+    ),
     "RegistryProfileUnchanged": (ProfileUnchanged, "profile hash {} is already the current one"),
 }
 

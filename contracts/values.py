@@ -13,7 +13,16 @@ from typing import Literal
 from eth_utils.crypto import keccak
 
 TxKind = Literal[
-    "deploy", "anchor", "revoke", "revoke_batch", "grant_role", "revoke_role", "publish_profile"
+    "deploy",
+    "anchor",
+    "revoke",
+    "revoke_batch",
+    "suspend_batch",
+    "unsuspend_batch",
+    "grant_role",
+    "revoke_role",
+    "publish_profile",
+    "publish_status_list",
 ]
 
 
@@ -28,12 +37,23 @@ class RevocationReason(enum.IntEnum):
     RETENTION_EXPIRED = 5
 
 
+class SuspensionReason(enum.IntEnum):
+    """Why a certificate is suspended; mirrors the Solidity enum (UNSPECIFIED is never valid)."""
+
+    UNSPECIFIED = 0
+    APPEAL = 1
+    INQUIRY = 2
+    PAYMENT = 3
+    OTHER = 4
+
+
 class Role(enum.Enum):
     """The registry's AccessControl roles; `.id` is the on-chain bytes32."""
 
     ADMIN = "DEFAULT_ADMIN_ROLE"
     ISSUER = "ISSUER_ROLE"
     REVOKER = "REVOKER_ROLE"
+    SUSPENDER = "SUSPENDER_ROLE"
 
     @property
     def id(self) -> bytes:
@@ -88,13 +108,24 @@ class RevocationRecord:
 
 
 @dataclass(frozen=True)
+class SuspensionRecord:
+    """When, why and by whom a leaf was suspended; lifting the suspension removes the record."""
+
+    suspended_at: datetime
+    reason: SuspensionReason
+    suspended_by: str | None = None  # the suspending account; None where a source omits it
+
+
+@dataclass(frozen=True)
 class CertificateStatus:
-    """One `checkCertificate` answer: the root the proof leads to, its anchor, the revocation."""
+    """One `checkCertificate` answer: the root the proof leads to, its anchor, the revocation
+    and the suspension (a revoked leaf is never also suspended: revocation overrides it)."""
 
     leaf: bytes
     root: bytes
     anchor: AnchorRecord | None
     revocation: RevocationRecord | None
+    suspension: SuspensionRecord | None = None
 
     @property
     def is_anchored(self) -> bool:
@@ -103,6 +134,10 @@ class CertificateStatus:
     @property
     def is_revoked(self) -> bool:
         return self.revocation is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspension is not None
 
 
 @dataclass(frozen=True)
@@ -115,6 +150,18 @@ class ProfileRecord:
     def __post_init__(self) -> None:
         if len(self.profile_sha256) != 32 or self.profile_sha256 == bytes(32):
             raise ValueError("a published profile hash is 32 bytes, not all zero")
+
+
+@dataclass(frozen=True)
+class StatusListRecord:
+    """The issuer's current status list hash as the registry holds it, and when published."""
+
+    list_hash: bytes
+    published_at: datetime
+
+    def __post_init__(self) -> None:
+        if len(self.list_hash) != 32 or self.list_hash == bytes(32):
+            raise ValueError("a published status list hash is 32 bytes, not all zero")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ and tests/assets/receipts/: receipts that must be refused, each named after its 
 Merkle values derive from fixed seeds (SHA-256 of a label), so rerunning gives the same file.
 The refused receipts derive from tests/assets/receipts/example/receipt.json, a real receipt
 from an anvil run (`--example` makes a new one: it starts anvil, signs and anchors a
-certificate, and records one `eth_call` with its answer).
-Run: .venv/bin/python scripts/make_vectors.py [--check] [--example]
+certificate, and records the JSON-RPC exchanges of a verification; `--rerecord` replays the
+committed example on a fresh anvil with the current registry, at its original block times, so
+that only the recorded answers and the anchoring transaction change after a contract change).
+Run: .venv/bin/python scripts/make_vectors.py [--check] [--example | --rerecord]
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -169,9 +173,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a file is out of date")
     parser.add_argument("--example", action="store_true", help="make a new example on anvil")
+    parser.add_argument(
+        "--rerecord", action="store_true", help="replay the example on the current registry"
+    )
     args = parser.parse_args()
     if args.example:
         make_example(RECEIPTS / "example")
+    elif args.rerecord:
+        rerecord_example(RECEIPTS / "example")
     files = {OUTPUT: render(build()), **refused_receipts()}
     stale = [path for path, text in files.items() if _current(path) != text]
     if args.check:
@@ -353,41 +362,83 @@ def refused_profiles() -> dict[Path, str]:
 def make_example(folder: Path) -> None:
     """Start anvil, deploy, sign and anchor one certificate; write its PDF, receipt, profile and
     the JSON-RPC exchanges a verifier makes."""
-    import socket
     import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, _example_chain(Path(tmp)) as (url, admin, client):
+        _example_files(folder, Path(tmp), url, admin, client)
+
+
+def rerecord_example(folder: Path) -> None:
+    """Anchor the committed example's root again on a fresh anvil with the current registry, at
+    the same block and time, by the same accounts; publish the same profile; rewrite the
+    receipt's `transaction` and rpc.json. The PDF and the profile stay as they are."""
+    import tempfile
+
+    from contracts.receipt import Receipt
+
+    receipt = Receipt.from_json((folder / "receipt.json").read_bytes())
+    profile = (folder / "profile.json").read_bytes()
+    moment = int(receipt.anchored_at.timestamp())
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        _example_chain(Path(tmp), genesis_timestamp=moment - 60) as (url, admin, client),
+    ):
+        if client.address != receipt.contract:
+            raise SystemExit(f"the registry deployed at {client.address}, not {receipt.contract}")
+        _rpc(url, "evm_setNextBlockTimestamp", [moment])
+        outcome = client.anchor(receipt.root)
+        if (outcome.block_number, outcome.block_timestamp) != (
+            receipt.block_number,
+            receipt.anchored_at,
+        ):
+            raise SystemExit(f"the replay anchored in another block or at another time: {outcome}")
+        _rpc(url, "evm_setNextBlockTimestamp", [moment])  # the profile, as in the first run
+        _publish_profile(url, admin, client.address, profile)
+        replayed = receipt.model_copy(update={"transaction": outcome.tx_hash})
+        (folder / "receipt.json").write_bytes(Receipt.from_json(replayed.to_json()).to_json())
+        exchanges = _exchanges(url, client.address, replayed)
+        (folder / "rpc.json").write_text(json.dumps(exchanges, indent=2) + "\n")
+
+
+@contextmanager
+def _example_chain(
+    tmp: Path, *, genesis_timestamp: int | None = None
+) -> Iterator[tuple[str, Any, Any]]:
+    """A fresh anvil with the registry deployed by the example's admin (a fixed key, so a fixed
+    address) and its issuer granted: the RPC URL, the admin account and the issuer's client."""
+    import socket
 
     from eth_account import Account
 
     from contracts.client import RegistryClient, Role, deploy_registry, make_web3
     from contracts.localchain import fund_account, start_chain, stop_chain
 
-    with tempfile.TemporaryDirectory() as tmp, socket.socket() as sock:
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-        sock.close()
-        chain = start_chain(Path(tmp) / "anvil", port=port)
-        try:
-            admin, issuer = (Account.from_key(seeded(f"example/{n}", 32)) for n in ("a", "i"))
-            for account in (admin, issuer):
-                fund_account(chain.rpc_url, account.address)
-            deployment = deploy_registry(make_web3(chain.rpc_url), admin, admin.address)
-            connect = RegistryClient.connect
-            admin_client = connect(
-                rpc_url=chain.rpc_url,
-                address=deployment.address,
-                chain_id=chain.chain_id,
-                account=admin,
-            )
-            admin_client.grant_role(Role.ISSUER, issuer.address)
-            issuer_client = connect(
-                rpc_url=chain.rpc_url,
-                address=deployment.address,
-                chain_id=chain.chain_id,
-                account=issuer,
-            )
-            _example_files(folder, Path(tmp), chain.rpc_url, admin, issuer_client)
-        finally:
-            stop_chain(Path(tmp) / "anvil")
+    chain = start_chain(tmp / "anvil", port=port, genesis_timestamp=genesis_timestamp)
+    try:
+        admin, issuer = (Account.from_key(seeded(f"example/{n}", 32)) for n in ("a", "i"))
+        for account in (admin, issuer):
+            fund_account(chain.rpc_url, account.address)
+        deployment = deploy_registry(make_web3(chain.rpc_url), admin, admin.address)
+        connect = RegistryClient.connect
+        admin_client = connect(
+            rpc_url=chain.rpc_url,
+            address=deployment.address,
+            chain_id=chain.chain_id,
+            account=admin,
+        )
+        admin_client.grant_role(Role.ISSUER, issuer.address)
+        issuer_client = connect(
+            rpc_url=chain.rpc_url,
+            address=deployment.address,
+            chain_id=chain.chain_id,
+            account=issuer,
+        )
+        yield chain.rpc_url, admin, issuer_client
+    finally:
+        stop_chain(tmp / "anvil")
 
 
 def _example_files(folder: Path, tmp: Path, rpc_url: str, admin: Any, client: Any) -> None:
@@ -498,9 +549,9 @@ def _exchanges(rpc_url: str, registry: str, receipt: Any) -> list[dict[str, Any]
         _rpc(rpc_url, "eth_call", [{"to": registry, "data": check}, "latest"]),
     ]
     answer = bytes.fromhex(out[-1]["response"]["result"][2:])
-    _root, _at, block, by, _revoked, _reason = decode(
-        ["bytes32", "uint64", "uint64", "address", "uint64", "uint8"], answer
-    )
+    anchoring = ["bytes32", "uint64", "uint64", "address"]
+    leaf_status = ["uint64", "uint8", "address", "uint64", "uint8", "address"]
+    _root, _at, block, by, *_ = decode([*anchoring, *leaf_status], answer)
     role = encode(["bytes32", "address"], [keccak(text="ISSUER_ROLE"), by])
     has_role = "0x" + selector(CALLS["hasRole"]) + role.hex()
     out += [

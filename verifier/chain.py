@@ -210,11 +210,17 @@ def _read_certificate(
 def _with_known_anchor(
     registry: RegistryReads, receipt: Receipt, known: _KnownAnchor
 ) -> ChainReading:
-    """A cached anchor of the receipt's root: only revocation is asked (one eth_call)."""
+    """A cached anchor of the receipt's root: only the leaf's status is asked (one eth_call:
+    checkCertificate with an empty proof answers the leaf's revocation and suspension)."""
     leaf = bytes.fromhex(receipt.leaf[2:])
     root = process_proof(leaf, [bytes.fromhex(p[2:]) for p in receipt.proof])
+    fresh = registry.check_certificate(leaf, [])
     status = CertificateStatus(
-        leaf=leaf, root=root, anchor=known.anchor, revocation=registry.revocation_of(leaf)
+        leaf=leaf,
+        root=root,
+        anchor=known.anchor,
+        revocation=fresh.revocation,
+        suspension=fresh.suspension,
     )
     return ChainReading(status=status, issuer_role_at_anchor=known.role)
 
@@ -288,7 +294,8 @@ def read_leaf(
     timeout: float = DEFAULT_TIMEOUT,
     cache: ChainCache | None = None,
 ) -> ChainReading | ChainFailure:
-    """Revocation of a bare leaf (a tombstone has no proof left): anchoring is not asked."""
+    """Revocation and suspension of a bare leaf (a tombstone has no proof left): anchoring is
+    not asked."""
     node = cache.node(rpc_url, timeout) if cache else ChainNode(rpc_url, timeout=timeout)
     try:
         if node.chain_id() != chain_id:

@@ -25,6 +25,9 @@ from contracts.values import (
     RevocationReason,
     RevocationRecord,
     Role,
+    StatusListRecord,
+    SuspensionReason,
+    SuspensionRecord,
 )
 from verifier.rpc import ChainNode
 
@@ -55,26 +58,58 @@ class RegistryReads:
         self.address = to_checksum_address(address)
 
     def check_certificate(self, leaf: bytes, proof: Sequence[bytes]) -> CertificateStatus:
-        """`checkCertificate`: the root the proof leads to, its anchor, the leaf's revocation
-        (the revoker, which the one-call view omits, read only for a revoked leaf)."""
+        """`checkCertificate`, one call: the root the proof leads to, its anchor, the leaf's
+        revocation and its suspension, each with its account."""
         (answer,) = self._call("checkCertificate", leaf, list(proof))
-        root, at, block, by, revoked_at, _reason = answer
+        root, at, block, by, revoked_at, revoked_why, revoker = answer[:7]
+        suspended_at, suspended_why, suspender = answer[7:]
         anchor = AnchorRecord(_utc(at), int(block), to_checksum_address(by)) if at else None
-        revocation = self.revocation_of(leaf) if revoked_at else None
-        return CertificateStatus(leaf=leaf, root=bytes(root), anchor=anchor, revocation=revocation)
+        revocation = (
+            RevocationRecord(
+                _utc(revoked_at), _revocation_reason(revoked_why), to_checksum_address(revoker)
+            )
+            if revoked_at
+            else None
+        )
+        suspension = (
+            SuspensionRecord(
+                _utc(suspended_at),
+                _suspension_reason(suspended_why),
+                to_checksum_address(suspender),
+            )
+            if suspended_at
+            else None
+        )
+        return CertificateStatus(
+            leaf=leaf,
+            root=bytes(root),
+            anchor=anchor,
+            revocation=revocation,
+            suspension=suspension,
+        )
 
     def revocation_of(self, leaf: bytes) -> RevocationRecord | None:
         """`revocationOf`: when, why and by whom `leaf` was revoked, or None."""
         at, reason, revoker = self._call("revocationOf", leaf)
         if not at:
             return None
-        try:
-            why = RevocationReason(reason)
-        except ValueError:
-            raise RegistryError(
-                f"the registry names an unknown revocation reason {reason}"
-            ) from None
-        return RevocationRecord(_utc(at), why, to_checksum_address(revoker))
+        return RevocationRecord(_utc(at), _revocation_reason(reason), to_checksum_address(revoker))
+
+    def suspension_of(self, leaf: bytes) -> SuspensionRecord | None:
+        """`suspensionOf`: when, why and by whom `leaf` is suspended, or None."""
+        at, reason, suspender = self._call("suspensionOf", leaf)
+        if not at:
+            return None
+        return SuspensionRecord(
+            _utc(at), _suspension_reason(reason), to_checksum_address(suspender)
+        )
+
+    def current_status_list(self) -> StatusListRecord | None:
+        """`currentStatusList`: the status list hash the registry holds as current, or None."""
+        list_hash, published_at = self._call("currentStatusList")
+        if bytes(list_hash) == bytes(32):
+            return None
+        return StatusListRecord(list_hash=bytes(list_hash), published_at=_utc(published_at))
 
     def has_role_at(self, role: Role, account: str, block: int) -> bool:
         """`hasRole` as of `block` (needs the node to keep that block's state)."""
@@ -88,6 +123,20 @@ class RegistryReads:
             return tuple(decode(list(outputs), answer))
         except (DecodingError, ValueError, OverflowError):
             raise RegistryError(f"the registry's answer to {name} cannot be decoded") from None
+
+
+def _revocation_reason(value: int) -> RevocationReason:
+    try:
+        return RevocationReason(value)
+    except ValueError:
+        raise RegistryError(f"the registry names an unknown revocation reason {value}") from None
+
+
+def _suspension_reason(value: int) -> SuspensionReason:
+    try:
+        return SuspensionReason(value)
+    except ValueError:
+        raise RegistryError(f"the registry names an unknown suspension reason {value}") from None
 
 
 def _utc(timestamp: int) -> datetime:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from contracts.client import RegistryClient, RevocationReason, Role, TxState, deploy_registry
+from contracts.client import RegistryClient, RevocationReason, Role, TxState
 from contracts.errors import (
     InvalidInput,
     LeafAlreadyRevoked,
@@ -206,22 +206,6 @@ def test_a_mined_revert_is_decoded_into_its_typed_error(anvil_chain: AnvilChain)
     with pytest.raises(RootAlreadyAnchored) as caught:
         issuer.wait(second.tx_hash)
     assert caught.value.tx_hash == second.tx_hash
-
-
-@pytest.fixture
-def own_registry(anvil_chain: AnvilChain) -> RegistryClient:
-    """A registry of its own (admin: the chain's admin), so profile tests share no state."""
-    admin = anvil_chain.client(anvil_chain.admin)
-    deployment = deploy_registry(
-        admin.web3, anvil_chain.admin, anvil_chain.admin.address, poll_interval=0.05
-    )
-    return RegistryClient.connect(
-        rpc_url=anvil_chain.rpc_url,
-        address=deployment.address,
-        chain_id=anvil_chain.chain_id,
-        account=anvil_chain.admin,
-        poll_interval=0.05,
-    )
 
 
 def test_profile_is_none_until_published_then_reads_its_hash_and_time(

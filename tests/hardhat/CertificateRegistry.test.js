@@ -332,7 +332,9 @@ describe("CertificateRegistry", function () {
       expect(status.anchorBlock).to.equal(block.number);
       expect(status.anchoredBy).to.equal(issuer.address);
       expect(status.revokedAt).to.equal(0n);
-      expect(status.reason).to.equal(Reason.Unspecified);
+      expect(status.revocationReason).to.equal(Reason.Unspecified);
+      expect(status.revokedBy).to.equal(ethers.ZeroAddress);
+      expect(status.suspendedAt).to.equal(0n);
     });
 
     it("reports anchoredAt 0 when the computed root is not anchored", async function () {
@@ -348,7 +350,8 @@ describe("CertificateRegistry", function () {
       const status = await registry.checkCertificate(b, [a]);
       expect(status.anchoredAt).to.be.greaterThan(0n);
       expect(status.revokedAt).to.be.greaterThan(0n);
-      expect(status.reason).to.equal(Reason.IssuerError);
+      expect(status.revocationReason).to.equal(Reason.IssuerError);
+      expect(status.revokedBy).to.equal(revoker.address);
     });
 
     it("treats a leaf with an empty proof as its own root", async function () {

@@ -4,7 +4,13 @@
 const { expect } = require("chai");
 const { ethers } = require("hardhat");
 const { loadFixture } = require("@nomicfoundation/hardhat-toolbox/network-helpers");
-const { Reason, deployRegistryFixture, hash, rootOf } = require("./fixtures");
+const {
+  Reason,
+  SuspensionReason,
+  deployRegistryFixture,
+  hash,
+  rootOf,
+} = require("./fixtures");
 
 // OpenAttestation DocumentStore 3.0.0: issue(root), revoke(document), bulkRevoke(100 documents).
 const OPEN_ATTESTATION = Object.freeze({ anchor: 47_874, revoke: 47_980, revokePerLeaf: 24_465 });
@@ -95,6 +101,50 @@ describe("Gas", function () {
       expect(gas / BigInt(n)).to.be.lessThan(single);
     });
   }
+
+  it("suspends and unsuspends one leaf", async function () {
+    const { registry, suspender } = await loadFixture(deployRegistryFixture);
+    const leaf = hash("suspended");
+    const suspend = await gasOf(registry.connect(suspender).suspend(leaf, SuspensionReason.Appeal));
+    const lift = await gasOf(registry.connect(suspender).unsuspend(leaf));
+    report("suspend(leaf, reason)", suspend);
+    report("unsuspend(leaf)", lift);
+    expect(lift).to.be.lessThan(suspend); // clearing the slot earns a refund
+  });
+
+  it("suspends and unsuspends a batch of 100 for less per leaf than one at a time", async function () {
+    const { registry, suspender } = await loadFixture(deployRegistryFixture);
+    const n = 100;
+    const batch = leaves("suspend-100", n);
+    const reasons = batch.map(() => SuspensionReason.Inquiry);
+    const suspend = await gasOf(registry.connect(suspender).suspendBatch(batch, reasons));
+    const lift = await gasOf(registry.connect(suspender).unsuspendBatch(batch));
+    const single = await gasOf(
+      registry.connect(suspender).suspend(hash("single"), SuspensionReason.Appeal),
+    );
+    report(`suspendBatch: per leaf of ${n}`, Math.round(Number(suspend) / n));
+    report(`unsuspendBatch: per leaf of ${n}`, Math.round(Number(lift) / n));
+    expect(suspend / BigInt(n)).to.be.lessThan(single);
+    expect(lift).to.be.lessThan(suspend);
+  });
+
+  it("revokes a suspended leaf for less than a valid one (the slot is already set)", async function () {
+    const { registry, revoker, suspender } = await loadFixture(deployRegistryFixture);
+    const leaf = hash("suspended-then-revoked");
+    await registry.connect(suspender).suspend(leaf, SuspensionReason.Inquiry);
+    const gas = await gasOf(registry.connect(revoker).revoke(leaf, Reason.Fraud));
+    report("revoke(leaf, reason) of a suspended leaf", gas, GOAL.revoke);
+    expect(gas).to.be.at.most(BigInt(GOAL.revoke));
+  });
+
+  it("publishes the status list's hash, then a new one", async function () {
+    const { registry, issuer } = await loadFixture(deployRegistryFixture);
+    const first = await gasOf(registry.connect(issuer).publishStatusList(hash("list/1")));
+    const next = await gasOf(registry.connect(issuer).publishStatusList(hash("list/2")));
+    report("publishStatusList (first)", first);
+    report("publishStatusList (next)", next);
+    expect(next).to.be.lessThan(first);
+  });
 
   it("publishes the issuer profile's hash, then a new one", async function () {
     const { registry, admin } = await loadFixture(deployRegistryFixture);

@@ -1,4 +1,4 @@
-// Shared fixture: a fresh registry with one admin, issuer, revoker and an outsider.
+// Shared fixture: a fresh registry with one admin, issuer, revoker, suspender and an outsider.
 const { ethers } = require("hardhat");
 
 const Reason = Object.freeze({
@@ -10,15 +10,35 @@ const Reason = Object.freeze({
   RetentionExpired: 5,
 });
 
+const SuspensionReason = Object.freeze({
+  Unspecified: 0,
+  Appeal: 1,
+  Inquiry: 2,
+  Payment: 3,
+  Other: 4,
+});
+
 async function deployRegistryFixture() {
-  const [admin, issuer, revoker, outsider] = await ethers.getSigners();
+  const [admin, issuer, revoker, outsider, suspender] = await ethers.getSigners();
   const registry = await ethers.deployContract("CertificateRegistry", [admin.address]);
   await registry.waitForDeployment();
   const ISSUER_ROLE = await registry.ISSUER_ROLE();
   const REVOKER_ROLE = await registry.REVOKER_ROLE();
+  const SUSPENDER_ROLE = await registry.SUSPENDER_ROLE();
   await registry.connect(admin).grantRole(ISSUER_ROLE, issuer.address);
   await registry.connect(admin).grantRole(REVOKER_ROLE, revoker.address);
-  return { registry, admin, issuer, revoker, outsider, ISSUER_ROLE, REVOKER_ROLE };
+  await registry.connect(admin).grantRole(SUSPENDER_ROLE, suspender.address);
+  return {
+    registry,
+    admin,
+    issuer,
+    revoker,
+    suspender,
+    outsider,
+    ISSUER_ROLE,
+    REVOKER_ROLE,
+    SUSPENDER_ROLE,
+  };
 }
 
 /** A deterministic, non-zero bytes32 for tests. */
@@ -62,4 +82,12 @@ function revokedLeaves(registry, receipt) {
     .map((log) => log.topics[0]);
 }
 
-module.exports = { Reason, deployRegistryFixture, hash, processProof, revokedLeaves, rootOf };
+module.exports = {
+  Reason,
+  SuspensionReason,
+  deployRegistryFixture,
+  hash,
+  processProof,
+  revokedLeaves,
+  rootOf,
+};

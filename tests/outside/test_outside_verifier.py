@@ -1,6 +1,7 @@
 """The outside JavaScript verifier (tests/outside/verify.mjs, written from docs/receipt.md and
 docs/profile.md alone) and `sceau verify --json` give the same verdict on real certificates
-issued by the real flow, valid, tampered, revoked, or against a chain that does not answer."""
+issued by the real flow, valid, tampered, revoked, suspended (then lifted, or revoked), or
+against a chain that does not answer."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from pathlib import Path
 
 import pytest
+from eth_account import Account
 
-from contracts.client import deploy_registry, make_web3
+from contracts.client import Role, SuspensionReason, deploy_registry, make_web3
+from contracts.localchain import fund_account
 from tests.conftest import SceauEnv
 from tests.ports import free_port
 from tests.sceau.helpers import REPO, run_sceau, subset_of_sample
@@ -42,12 +46,16 @@ class Kept:
 
 @dataclass(frozen=True)
 class Batch:
-    """One issued batch: three kept certificates (the last one revoked since), the profile."""
+    """One issued batch of kept certificates: valid, revoked, suspended, suspended then lifted,
+    suspended then revoked; the profile; a registry that is not the issuer's."""
 
     env: SceauEnv
     valid: Kept
     sibling: Kept
     revoked: Kept
+    suspended: Kept
+    lifted: Kept
+    suspended_then_revoked: Kept
     profile: Path
     rogue_registry: str
 
@@ -67,16 +75,40 @@ def kept_from_outbox(outbox: Path) -> list[Kept]:
     return found
 
 
-def issue_batch(env: SceauEnv, folder: Path) -> Batch:
-    """Issue three certificates, keep them, revoke the third, write and publish the profile."""
-    done = run_sceau(env.config_file, "issue", str(subset_of_sample(folder / "results.csv", 3)))
-    assert done.returncode == 0, done.stdout + done.stderr
-    valid, sibling, revoked = kept_from_outbox(env.settings.mail.outbox)
+def revoke(env: SceauEnv, kept: Kept) -> None:
     revoking = run_sceau(
-        env.config_file, "revoke", revoked.certificate_id, "--reason", "fraud",
+        env.config_file, "revoke", kept.certificate_id, "--reason", "fraud",
         "--note", "outside verifier test",
     )  # fmt: skip
     assert revoking.returncode == 0, revoking.stdout + revoking.stderr
+
+
+def leaf_of(kept: Kept) -> str:
+    leaf: str = json.loads(kept.receipt)["leaf"]
+    return leaf
+
+
+def suspend_on_chain(env: SceauEnv, suspend: list[Kept], lift: list[Kept]) -> None:
+    """Suspend leaves with a suspender the chain's admin appoints, then lift some of them."""
+    chain, account = env.chain, Account.create()
+    fund_account(chain.rpc_url, account.address)
+    chain.client(chain.admin).grant_role(Role.SUSPENDER, account.address)
+    suspender = chain.client(account)
+    suspender.suspend_batch([(leaf_of(k), SuspensionReason.INQUIRY) for k in suspend])
+    suspender.unsuspend_batch([leaf_of(k) for k in lift])
+
+
+def issue_batch(env: SceauEnv, folder: Path) -> Batch:
+    """Issue six certificates and keep them; revoke one, suspend three (lift one, revoke one);
+    write and publish the profile."""
+    done = run_sceau(env.config_file, "issue", str(subset_of_sample(folder / "results.csv", 6)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    valid, sibling, revoked, suspended, lifted, then_revoked = kept_from_outbox(
+        env.settings.mail.outbox
+    )
+    revoke(env, revoked)
+    suspend_on_chain(env, [suspended, lifted, then_revoked], [lifted])
+    revoke(env, then_revoked)
     profile = folder / "issuer.json"
     written = run_sceau(env.config_file, "profile", "--out", str(profile))
     assert written.returncode == 0, written.stdout + written.stderr
@@ -86,7 +118,9 @@ def issue_batch(env: SceauEnv, folder: Path) -> Batch:
     rogue = deploy_registry(
         make_web3(chain.rpc_url), chain.outsider, chain.outsider.address, poll_interval=0.05
     )
-    return Batch(env, valid, sibling, revoked, profile, rogue.address)
+    return Batch(
+        env, valid, sibling, revoked, suspended, lifted, then_revoked, profile, rogue.address
+    )
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +197,18 @@ CASES: dict[str, Callable[[Batch], Case]] = {
         b.valid.pdf, b.valid.receipt_with(contract=b.rogue_registry), b.env.chain.rpc_url, "INVALID"
     ),
     "revoked": lambda b: Case(b.revoked.pdf, b.revoked.receipt, b.env.chain.rpc_url, "REVOKED"),
+    "suspended": lambda b: Case(
+        b.suspended.pdf, b.suspended.receipt, b.env.chain.rpc_url, "SUSPENDED"
+    ),
+    "suspension_lifted": lambda b: Case(
+        b.lifted.pdf, b.lifted.receipt, b.env.chain.rpc_url, "VALID"
+    ),
+    "suspended_then_revoked": lambda b: Case(
+        b.suspended_then_revoked.pdf,
+        b.suspended_then_revoked.receipt,
+        b.env.chain.rpc_url,
+        "REVOKED",
+    ),
     "chain_unreachable": lambda b: Case(
         b.valid.pdf, b.valid.receipt, f"http://127.0.0.1:{free_port()}", "ERROR"
     ),
@@ -200,6 +246,14 @@ def failing_codes(report: dict[str, object]) -> list[str]:
     ]
 
 
+def instant(value: object) -> datetime | None:
+    """An RFC 3339 date-time of a report as an aware datetime (None stays None)."""
+    if value is None:
+        return None
+    assert isinstance(value, str), value
+    return datetime.fromisoformat(value)
+
+
 def outcomes(report: dict[str, object]) -> list[tuple[str, str]]:
     """The status and code of every check that is not valid, in order (the docs do not name the
     check that holds `receipt_malformed`, so names are left out)."""
@@ -228,6 +282,10 @@ def test_outside_verifier_agrees_with_sceau_verify(name: str, batch: Batch, tmp_
     )
     assert theirs["verdict"] == ours["verdict"], seen
     assert outcomes(theirs) == outcomes(ours), seen
+    for field in ("revocation_reason", "suspension_reason"):
+        assert theirs.get(field) == ours.get(field), f"{field}: {seen}"
+    for field in ("revoked_at", "suspended_at"):  # RFC 3339 both, compared as instants
+        assert instant(theirs.get(field)) == instant(ours.get(field)), f"{field}: {seen}"
     assert ours["verdict"] == case.expected, seen
     assert outside.returncode == EXIT_CODES[case.expected], seen
     assert sceau.returncode == EXIT_CODES[case.expected], seen

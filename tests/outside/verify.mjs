@@ -36,7 +36,8 @@ function verdictOf(checks) {
   const byName = new Map(checks.map((c) => [c.name, c]));
   const invalid = checks.find((c) => c.status === "invalid" && c.name !== "revocation");
   if (invalid) return ["INVALID", invalid.code];
-  if (byName.get("revocation")?.status === "invalid") return ["REVOKED", "revoked"];
+  const status = byName.get("revocation");
+  if (status?.status === "invalid") return status.code === "suspended" ? ["SUSPENDED", "suspended"] : ["REVOKED", "revoked"];
   const undecided = REQUIRED.map((name) => byName.get(name) ?? result(name, "skipped", "missing", "did not run")).find((c) => c.status !== "valid");
   // The code shown: a check that ran and could not decide, before one that did not run.
   if (undecided) return ["ERROR", (checks.find((c) => c.status === "error") ?? undecided).code];
@@ -45,7 +46,9 @@ function verdictOf(checks) {
 
 function report(checks, receipt) {
   const [verdict, code] = verdictOf(checks);
-  const revocation = checks.find((c) => c.name === "revocation" && c.status === "invalid");
+  const status = checks.find((c) => c.name === "revocation" && c.status === "invalid");
+  const revocation = status?.code === "revoked" ? status : null;
+  const suspension = status?.code === "suspended" ? status : null;
   return {
     verdict,
     code,
@@ -53,6 +56,8 @@ function report(checks, receipt) {
     anchored_at: receipt ? isoOf(receipt.anchoredAt) : null,
     revoked_at: revocation?.details.revoked_at ?? null,
     revocation_reason: revocation?.details.reason ?? null,
+    suspended_at: suspension?.details.suspended_at ?? null,
+    suspension_reason: suspension?.details.reason ?? null,
     checks,
   };
 }

@@ -67,11 +67,17 @@ export class Node {
 
   async checkCertificate(contract, leaf, proof) {
     const data = SELECTORS.checkCertificate + abi.encode(["bytes32", "bytes32[]"], [leaf, proof]).slice(2);
-    const [root, anchoredAt, anchorBlock, anchoredBy, revokedAt, reason] = decode(
-      ["bytes32", "uint64", "uint64", "address", "uint64", "uint8"],
-      await this.call(contract, data),
-    );
-    return Object.freeze({ root, anchoredAt, anchorBlock, anchoredBy: anchoredBy.toLowerCase(), revokedAt, reason });
+    // Docs section 3.2: ten static words, the anchoring, the revocation, the suspension.
+    const [root, anchoredAt, anchorBlock, anchoredBy, revokedAt, revocationReason, revokedBy, suspendedAt, suspensionReason, suspendedBy] =
+      decode(
+        ["bytes32", "uint64", "uint64", "address", "uint64", "uint8", "address", "uint64", "uint8", "address"],
+        await this.call(contract, data),
+      );
+    return Object.freeze({
+      root, anchoredAt, anchorBlock, anchoredBy: anchoredBy.toLowerCase(),
+      revokedAt, revocationReason, revokedBy: revokedBy.toLowerCase(),
+      suspendedAt, suspensionReason, suspendedBy: suspendedBy.toLowerCase(),
+    });
   }
 
   async hasIssuerRole(contract, account, blockNumber) {

@@ -7,6 +7,7 @@ import { SignatureFailure, checkSignature } from "./signature.mjs";
 
 export const REQUIRED = Object.freeze(["integrity", "inclusion", "anchoring", "revocation", "signature", "issuer_identity"]);
 export const REASONS = Object.freeze({ 1: "holder_request", 2: "issuer_error", 3: "fraud", 4: "superseded", 5: "retention_expired" });
+export const SUSPENSION_REASONS = Object.freeze({ 1: "appeal", 2: "inquiry", 3: "payment", 4: "other" });
 
 export const result = (name, status, code, message, details = {}) => Object.freeze({ name, status, code, message, details });
 
@@ -85,13 +86,21 @@ async function transactionMismatch(node, receipt, profile, answer) {
 
 const isHexNumber = (v) => typeof v === "string" && /^0x[0-9a-fA-F]+$/.test(v);
 
+/** Docs section 4 step 5: revoked first (a revocation overrides a suspension), then suspended. */
 function revocation(answer) {
-  if (answer.revokedAt === 0n) return result("revocation", "valid", "not_revoked", "the certificate is not revoked");
-  const reason = REASONS[Number(answer.reason)] ?? null;
-  return result("revocation", "invalid", "revoked", "the certificate was revoked", {
-    revoked_at: isoOf({ seconds: answer.revokedAt, micros: 0 }),
-    reason,
-  });
+  if (answer.revokedAt !== 0n) {
+    return result("revocation", "invalid", "revoked", "the certificate was revoked", {
+      revoked_at: isoOf({ seconds: answer.revokedAt, micros: 0 }),
+      reason: REASONS[Number(answer.revocationReason)] ?? null,
+    });
+  }
+  if (answer.suspendedAt !== 0n) {
+    return result("revocation", "invalid", "suspended", "the certificate is suspended", {
+      suspended_at: isoOf({ seconds: answer.suspendedAt, micros: 0 }),
+      reason: SUSPENSION_REASONS[Number(answer.suspensionReason)] ?? null,
+    });
+  }
+  return result("revocation", "valid", "not_revoked", "the certificate is neither revoked nor suspended");
 }
 
 /** The signature, judged at the chain's anchoring time (or the receipt's when the chain is unread). */
