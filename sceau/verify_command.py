@@ -41,7 +41,8 @@ VERDICT_EXIT_CODES = {
     Verdict.INVALID: 10,
     Verdict.REVOKED: 11,
     Verdict.ERROR: 12,
-}  # 13 is kept for SUSPENDED (docs/receipt.md, section 4.1)
+    Verdict.SUSPENDED: 13,
+}
 _STATUS_STYLES = {
     CheckStatus.VALID: "green",
     CheckStatus.INVALID: "bold red",
@@ -51,6 +52,7 @@ _STATUS_STYLES = {
 _VERDICT_STYLES = {
     Verdict.VALID: "bold white on green",
     Verdict.REVOKED: "bold white on dark_orange",
+    Verdict.SUSPENDED: "bold black on orange1",
     Verdict.INVALID: "bold white on red",
     Verdict.ERROR: "bold black on yellow",
 }
@@ -62,12 +64,14 @@ _VERDICT_LABELS = {
     "fr": {
         Verdict.VALID: "VALIDE",
         Verdict.REVOKED: "RÉVOQUÉ",
+        Verdict.SUSPENDED: "SUSPENDU",
         Verdict.INVALID: "INVALIDE",
         Verdict.ERROR: "INDÉCIS (erreur)",
     },
     "en": {
         Verdict.VALID: "VALID",
         Verdict.REVOKED: "REVOKED",
+        Verdict.SUSPENDED: "SUSPENDED",
         Verdict.INVALID: "INVALID",
         Verdict.ERROR: "COULD NOT DECIDE (error)",
     },

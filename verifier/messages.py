@@ -116,10 +116,19 @@ MESSAGES: dict[str, Message] = {
         "The node cannot tell who held the issuer role at block {block_number}.",
     ),
     # revocation
-    "not_revoked": Message("Le certificat n'est pas révoqué.", "The certificate is not revoked."),
+    "not_revoked": Message(
+        "Le certificat n'est ni révoqué ni suspendu.",
+        "The certificate is neither revoked nor suspended.",
+    ),
     "revoked": Message(
         "Certificat révoqué le {revoked_at} (motif : {reason}).",
         "Certificate revoked on {revoked_at} (reason: {reason}).",
+    ),
+    "suspended": Message(
+        "Certificat suspendu depuis le {suspended_at} (motif : {reason}) : il ne vaut pas tant "
+        "que la suspension n'est pas levée.",
+        "Certificate suspended since {suspended_at} (reason: {reason}): it does not count "
+        "until the suspension is lifted.",
     ),
     # signature
     "signature_valid": Message(

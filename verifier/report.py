@@ -53,6 +53,7 @@ class Verdict(StrEnum):
 
     VALID = "VALID"
     REVOKED = "REVOKED"
+    SUSPENDED = "SUSPENDED"  # frozen for now (appeal, inquiry...): may become VALID again
     INVALID = "INVALID"
     ERROR = "ERROR"
 
@@ -106,14 +107,21 @@ class CheckResult(BaseModel):
         return self.message_fr if lang == "fr" else self.message_en
 
 
+SUSPENDED_CODE = "suspended"  # the revocation check's code for a suspended leaf
+
+
 def decide(checks: Iterable[CheckResult], required: Iterable[CheckName]) -> Verdict:
-    """The verdict: INVALID > REVOKED > ERROR > VALID; VALID only if every required check is."""
+    """The verdict: INVALID > REVOKED > SUSPENDED > ERROR > VALID; VALID only if every
+    required check is. The revocation check answers the leaf's status: revoked or suspended."""
     results = tuple(checks)
     needed = set(required)
-    if any(c.status is CheckStatus.INVALID and c.name is not CheckName.REVOCATION for c in results):
+    failed = [c for c in results if c.status is CheckStatus.INVALID]
+    if any(c.name is not CheckName.REVOCATION for c in failed):
         return Verdict.INVALID
-    if any(c.status is CheckStatus.INVALID for c in results):
+    if any(c.code != SUSPENDED_CODE for c in failed):
         return Verdict.REVOKED
+    if failed:
+        return Verdict.SUSPENDED
     if any(c.status is CheckStatus.ERROR for c in results):
         return Verdict.ERROR
     valid = {c.name for c in results if c.status is CheckStatus.VALID}
@@ -155,13 +163,32 @@ class VerificationReport(BaseModel):
     @property
     def revoked_at(self) -> str | None:
         """When the leaf was revoked (RFC 3339), if it was."""
-        return _detail(self.check(CheckName.REVOCATION), "revoked_at", CheckStatus.INVALID)
+        return self._revocation_detail("revoked_at", revoked=True)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def revocation_reason(self) -> str | None:
         """The revocation's reason category (e.g. "holder_request"), if revoked."""
-        return _detail(self.check(CheckName.REVOCATION), "reason", CheckStatus.INVALID)
+        return self._revocation_detail("reason", revoked=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def suspended_at(self) -> str | None:
+        """Since when the leaf is suspended (RFC 3339), if it is."""
+        return self._revocation_detail("suspended_at", revoked=False)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def suspension_reason(self) -> str | None:
+        """The suspension's reason (appeal, inquiry, payment, other), if suspended."""
+        return self._revocation_detail("reason", revoked=False)
+
+    def _revocation_detail(self, key: str, *, revoked: bool) -> str | None:
+        """A detail of the revocation check when it found the leaf revoked (or suspended)."""
+        check = self.check(CheckName.REVOCATION)
+        if check is None or (check.code == SUSPENDED_CODE) is revoked:
+            return None
+        return _detail(check, key, CheckStatus.INVALID)
 
     def check(self, name: CheckName) -> CheckResult | None:
         """The result of check `name`, if it is in the report."""
@@ -189,7 +216,14 @@ class VerificationReport(BaseModel):
         return report
 
 
-_DERIVED = ("verdict", "anchored_at", "revoked_at", "revocation_reason")
+_DERIVED = (
+    "verdict",
+    "anchored_at",
+    "revoked_at",
+    "revocation_reason",
+    "suspended_at",
+    "suspension_reason",
+)
 
 
 def _detail(check: CheckResult | None, key: str, status: CheckStatus) -> str | None:

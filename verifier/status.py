@@ -10,18 +10,21 @@ from sqlmodel import Session, select
 
 from contracts.receipt import Receipt
 from offchain_store.records import BatchRecord, CertificateRecord, CertificateState
+from offchain_store.statuses import suspension_state
 
 
 @dataclass(frozen=True)
 class PublicStatus:
     certificate_id: str
-    status: str  # "issued", "pending" or "revoked"
+    status: str  # "issued", "pending", "suspended" or "revoked"
     anchored_at: datetime | None
     chain_id: int | None
     contract: str | None
     transaction: str | None
     revoked_at: datetime | None
     revocation_reason: str | None
+    suspended_at: datetime | None = None
+    suspension_reason: str | None = None  # appeal, inquiry, payment or other
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -35,11 +38,15 @@ def public_status(engine: Engine, certificate_id: str) -> PublicStatus | None:
         if cert is None:
             return None
         batch = session.get(BatchRecord, cert.batch_id)
+        suspension = suspension_state(session, cert.id).suspended
     anchored = batch is not None and batch.anchored_at is not None
     state = CertificateState(cert.state)
+    suspended = suspension is not None and state is not CertificateState.REVOKED
     status = (
         "revoked"
         if state is CertificateState.REVOKED
+        else "suspended"
+        if suspended and anchored
         else "issued"
         if anchored and state is CertificateState.DELIVERED
         else "pending"
@@ -53,6 +60,8 @@ def public_status(engine: Engine, certificate_id: str) -> PublicStatus | None:
         transaction=batch.tx_hash if anchored and batch else None,
         revoked_at=_utc(cert.revoked_at),
         revocation_reason=cert.revocation_reason,
+        suspended_at=_utc(suspension.done_at) if suspension and suspended else None,
+        suspension_reason=suspension.reason if suspension and suspended else None,
     )
 
 

@@ -21,6 +21,9 @@ WORDS: dict[str, dict[str, str]] = {
         "verdict.REVOKED": "RÉVOQUÉ",
         "verdict.INVALID": "NON VALIDE",
         "verdict.ERROR": "VÉRIFICATION IMPOSSIBLE",
+        "verdict.SUSPENDED": "SUSPENDU",
+        "verdict.SUSPENDED.explain": "Ce certificat est authentique, mais l'organisme émetteur "
+        "l'a suspendu : il ne vaut pas tant que la suspension n'est pas levée.",
         "verdict.VALID.explain": "Ce certificat est authentique, intact et en vigueur.",
         "verdict.REVOKED.explain": "Ce certificat a été révoqué : il n'est plus valable.",
         "verdict.INVALID.explain": "Ce document ne peut pas être tenu pour authentique.",
@@ -48,6 +51,23 @@ WORDS: dict[str, dict[str, str]] = {
         "status_issued": "Délivré et ancré",
         "status_pending": "En cours de délivrance",
         "status_revoked": "Révoqué",
+        "status_suspended": "Suspendu",
+        "suspended_since": "Suspendu depuis le",
+        "suspended.title": "Ce certificat est suspendu depuis le {date} ({reason})",
+        "suspended.title.undated": "Ce certificat est suspendu",
+        "suspended.explain": "Une suspension est provisoire : le certificat n'est pas révoqué "
+        "et son contenu n'est pas détruit, mais il ne vaut pas tant qu'elle dure. L'organisme "
+        "émetteur peut la lever ; le certificat redevient alors valide.",
+        "me_suspended.title": "Votre certificat est suspendu depuis le {date} ({reason})",
+        "me_suspended.title.undated": "Votre certificat est suspendu",
+        "me_suspended.explain": "L'organisme émetteur a suspendu votre certificat. Tant que la "
+        "suspension dure, toute vérification affiche « suspendu » : il n'est pas révoqué, son "
+        "contenu n'est pas détruit et vos partages restent ouverts, mais il ne vaut pas. La "
+        "suspension peut être levée ; pour en savoir plus, écrivez à l'organisme émetteur.",
+        "suspension_reason.appeal": "recours en cours",
+        "suspension_reason.inquiry": "enquête en cours",
+        "suspension_reason.payment": "paiement en attente",
+        "suspension_reason.other": "autre motif",
         "issuer": "Émetteur",
         "certificate_id": "Identifiant du certificat",
         "status_privacy": "Cette page ne montre aucune donnée personnelle. Pour vérifier un "
@@ -149,6 +169,9 @@ WORDS: dict[str, dict[str, str]] = {
         "verdict.REVOKED": "REVOKED",
         "verdict.INVALID": "INVALID",
         "verdict.ERROR": "COULD NOT VERIFY",
+        "verdict.SUSPENDED": "SUSPENDED",
+        "verdict.SUSPENDED.explain": "This certificate is genuine, but the issuing body has "
+        "suspended it: it does not count until the suspension is lifted.",
         "verdict.VALID.explain": "This certificate is genuine, intact and in force.",
         "verdict.REVOKED.explain": "This certificate was revoked: it is no longer valid.",
         "verdict.INVALID.explain": "This document cannot be taken as genuine.",
@@ -176,6 +199,23 @@ WORDS: dict[str, dict[str, str]] = {
         "status_issued": "Issued and anchored",
         "status_pending": "Being issued",
         "status_revoked": "Revoked",
+        "status_suspended": "Suspended",
+        "suspended_since": "Suspended since",
+        "suspended.title": "This certificate has been suspended since {date} ({reason})",
+        "suspended.title.undated": "This certificate is suspended",
+        "suspended.explain": "A suspension is provisional: the certificate is not revoked and "
+        "its content is not destroyed, but it does not count while the suspension lasts. The "
+        "issuing body may lift it; the certificate is then valid again.",
+        "me_suspended.title": "Your certificate has been suspended since {date} ({reason})",
+        "me_suspended.title.undated": "Your certificate is suspended",
+        "me_suspended.explain": "The issuing body has suspended your certificate. While the "
+        "suspension lasts, every check says 'suspended': it is not revoked, its content is not "
+        "destroyed and your shares stay open, but it does not count. The suspension may be "
+        "lifted; to know more, write to the issuing body.",
+        "suspension_reason.appeal": "appeal under way",
+        "suspension_reason.inquiry": "inquiry under way",
+        "suspension_reason.payment": "payment pending",
+        "suspension_reason.other": "other reason",
         "issuer": "Issuer",
         "certificate_id": "Certificate id",
         "status_privacy": "This page shows no personal data. To check a document, drop its PDF "
@@ -322,6 +362,17 @@ class Translator:
             return self("error.revoked.title.no_reason").format(date=self.day(at))
         return self("error.revoked.title").format(date=self.day(at), reason=phrase)
 
+    def suspension_reason(self, code: str | None) -> str:
+        """A suspension reason in words ("appeal under way"); an unknown one is "other"."""
+        return self._words.get(f"suspension_reason.{code}", self._words["suspension_reason.other"])
+
+    def suspended_headline(self, at: datetime | None, reason: str | None, *, key: str) -> str:
+        """ "This certificate has been suspended since 1 December 2026 (appeal under way)";
+        `key` is "suspended" (anyone's pages) or "me_suspended" (the candidate's)."""
+        if at is None:
+            return self(f"{key}.title.undated")
+        return self(f"{key}.title").format(date=self.day(at), reason=self.suspension_reason(reason))
+
     def expired_headline(self, at: datetime | None) -> str:
         """ "This share expired on 1 December 2026"."""
         if at is None:
@@ -330,7 +381,7 @@ class Translator:
 
     def js_words(self) -> dict[str, str]:
         """The words the page's script needs (passed as data, never as inline script)."""
-        prefixes = ("verdict", "status.", "error.", "reason", "check.")
+        prefixes = ("verdict", "status.", "error.", "reason", "check.", "suspen")
         return {k: v for k, v in self._words.items() if k.startswith(prefixes)} | {
             k: self._words[k]
             for k in (
