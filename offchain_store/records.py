@@ -13,13 +13,20 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint, event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, Enum, LargeBinary, UniqueConstraint, event
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def enum_column(kind: type[StrEnum], *, index: bool = False) -> Any:
+    """A state column: the member's name in a VARCHAR(32), never a PostgreSQL ENUM type, so a
+    new state is a code change and not an `ALTER TYPE` (SQLite stores the same text)."""
+    stored = Enum(kind, native_enum=False, length=32, create_constraint=False)
+    return Column(stored, nullable=False, index=index)
 
 
 class CertificateState(StrEnum):
@@ -62,7 +69,9 @@ class BatchRecord(SQLModel, table=True):
     issuer_id: str = Field(foreign_key="issuers.id", index=True)
     source_name: str
     source_sha256: str
-    state: BatchState = Field(default=BatchState.OPEN, index=True)
+    state: BatchState = Field(
+        default=BatchState.OPEN, sa_column=enum_column(BatchState, index=True)
+    )
     created_at: datetime = Field(default_factory=utcnow)
     root: str | None = None
     chain_id: int | None = None
@@ -84,7 +93,9 @@ class CertificateRecord(SQLModel, table=True):
     issuer_id: str = Field(foreign_key="issuers.id", index=True)
     result_id: str
     batch_id: str = Field(foreign_key="batches.id", index=True)
-    state: CertificateState = Field(default=CertificateState.IMPORTED, index=True)
+    state: CertificateState = Field(
+        default=CertificateState.IMPORTED, sa_column=enum_column(CertificateState, index=True)
+    )
     source_line: int
     language: str = "fr"  # language of the candidate's messages
     candidate_email: str | None = None
@@ -107,7 +118,7 @@ class KeyWrapRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     certificate_id: str = Field(foreign_key="certificates.id", index=True)
-    kind: WrapKind
+    kind: WrapKind = Field(sa_column=enum_column(WrapKind))
     share_id: str | None = Field(default=None, index=True)
     wrapped: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
@@ -160,11 +171,13 @@ class RevocationRequestRecord(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     certificate_id: str = Field(foreign_key="certificates.id", index=True)
-    kind: RequestKind
+    kind: RequestKind = Field(sa_column=enum_column(RequestKind))
     category: str  # a RevocationReason name: holder_request, issuer_error, fraud, ...
     explanation: str = ""  # the requester's words; wiped when the certificate is shredded
     requested_by: str  # "candidate" or an admin actor
-    state: RequestState = Field(default=RequestState.PENDING, index=True)
+    state: RequestState = Field(
+        default=RequestState.PENDING, sa_column=enum_column(RequestState, index=True)
+    )
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
     decided_by: str | None = None
@@ -186,7 +199,7 @@ class IssuerKeyRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     issuer_id: str = Field(foreign_key="issuers.id", index=True)
-    kind: KeyKind
+    kind: KeyKind = Field(sa_column=enum_column(KeyKind))
     value: str
     valid_from: datetime
     valid_until: datetime | None = None
@@ -201,10 +214,20 @@ def hashed_result_id(issuer_id: str, result_id: str) -> str:
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """An engine for the configured database; SQLite gets WAL and foreign keys."""
-    if database_url.startswith("sqlite"):
+    """An engine for the configured database: SQLite gets WAL and foreign keys; PostgreSQL
+    goes through psycopg 3, checks a pooled connection before use (a restarted server is
+    reconnected to), and speaks UTC."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
-    engine = create_engine(database_url, **kwargs)
+    elif url.get_backend_name() in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 5)
+        kwargs.setdefault("max_overflow", 10)
+        # The session speaks UTC whatever the server's zone (its now(), timestamps as text).
+        kwargs.setdefault("connect_args", {"options": "-c timezone=UTC"})
+    engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -220,31 +243,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (idempotent)."""
-    from offchain_store import audit, tokens  # noqa: F401  (their tables join the metadata)
+    """An empty database made to the latest schema; an up-to-date one passes; an older one
+    raises SchemaOutdated (offchain_store.schema, where this lives; kept here for callers)."""
+    from offchain_store.schema import create_schema as create_or_require
 
-    SQLModel.metadata.create_all(engine)
-    _add_missing_columns(engine)
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Bring a database made by an earlier version up to date: new columns are all nullable."""
-    inspector = inspect(engine)
-    with engine.begin() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                if not column.nullable:
-                    raise RuntimeError(
-                        f"database table {table.name} lacks the required column {column.name}: "
-                        "it was made by an incompatible version of Sceau"
-                    )
-                kind = column.type.compile(dialect=engine.dialect)
-                connection.execute(
-                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-                )
+    create_or_require(engine)
 
 
 def ensure_issuer(session: Session, issuer_id: str, name: str) -> IssuerRecord:

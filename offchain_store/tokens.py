@@ -23,6 +23,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from offchain_store.audit import UtcDateTime, transaction
 from offchain_store.errors import StoreError
+from offchain_store.records import enum_column
 
 TOKEN_PATTERN = re.compile(r"sceau_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 # Writing last_used_at on every request would make each API call a database write.
@@ -88,7 +89,7 @@ class AdminTokenRecord(SQLModel, table=True):
 
     id: str = Field(primary_key=True)  # 12 hex, public
     name: str
-    role: AdminRole
+    role: AdminRole = Field(sa_column=enum_column(AdminRole))
     token_hash: str  # hex SHA-256 of the secret; see _hash_secret
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     last_used_at: datetime | None = Field(

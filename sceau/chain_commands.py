@@ -17,6 +17,7 @@ from contracts.localchain import (
 from issuer.dev_pki import create_dev_pki
 from offchain_store.crypto import create_recovery_keypair
 from sceau.console import console, out
+from sceau.db_commands import describe_upgrade, upgrade_database
 from sceau.settings import DEV_PASSPHRASE, ConfigurationError, Environment, Settings
 
 chain_app = typer.Typer(no_args_is_help=True, help="The local anvil chain (development).")
@@ -72,6 +73,7 @@ def ensure_dev_environment(settings: Settings) -> None:
     """Create whatever the development set-up lacks; never overwrite anything."""
     if settings.environment is not Environment.DEVELOPMENT:
         raise ConfigurationError("`sceau init` and `sceau demo` are for development only")
+    console.print(describe_upgrade(upgrade_database(settings)))
     _ensure_pki(settings)
     _ensure_recovery_key(settings)
     deployment, address = _start_and_deploy(settings)

@@ -27,8 +27,9 @@ from issuer.signing import SignatureLevel, SigningIdentity, load_signer
 from offchain_store.audit import append as append_audit
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
-from offchain_store.records import create_schema, make_engine
 from offchain_store.records import ensure_issuer as ensure_issuer_record
+from offchain_store.records import make_engine
+from offchain_store.schema import create_schema
 from offchain_store.staging import StagingVault
 from sceau.settings import ConfigurationError, Settings
 
@@ -41,13 +42,21 @@ def restrict_new_files() -> None:
 
 
 def database(settings: Settings) -> Engine:
-    """The SQL engine, with the schema created (SQLite's file owner-only, its folder too)."""
+    """The SQL engine. An empty database is made to the latest schema; an older one is refused
+    (SchemaOutdated: `sceau db upgrade` changes a database in use, never a server starting)."""
+    engine = open_database(settings)
+    create_schema(engine)
+    return engine
+
+
+def open_database(settings: Settings) -> Engine:
+    """The SQL engine as the database is, schema unchecked: for `sceau db` and `sceau init`.
+
+    SQLite's file is made owner-only, its folder too."""
     url = settings.database_url
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         _create_owner_only(Path(url.removeprefix("sqlite:///")))
-    engine = make_engine(url)
-    create_schema(engine)
-    return engine
+    return make_engine(url)
 
 
 def _create_owner_only(path: Path) -> None:

@@ -104,9 +104,27 @@ def shared_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
     )
 
 
+DATABASE_BACKENDS = ["sqlite", "postgresql"]
+
+
 @pytest.fixture
-def sceau_env(tmp_path: Path, anvil_chain: AnvilChain, shared_pki: DevPki) -> SceauEnv:
-    """A fresh database, blob store, outbox and keys; the issuer key is the chain's issuer."""
+def sceau_env(request: pytest.FixtureRequest, tmp_path: Path) -> SceauEnv:
+    """A fresh database, blob store, outbox and keys; the issuer key is the chain's issuer.
+
+    SQLite unless parametrized indirectly: `@pytest.mark.parametrize("sceau_env",
+    DATABASE_BACKENDS, indirect=True)`; or ask for `sceau_env_any` to run on both."""
+    return _sceau_env(request, tmp_path, getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(params=DATABASE_BACKENDS)
+def sceau_env_any(request: pytest.FixtureRequest, tmp_path: Path) -> SceauEnv:
+    """`sceau_env` on SQLite, then on PostgreSQL."""
+    return _sceau_env(request, tmp_path, request.param)
+
+
+def _sceau_env(request: pytest.FixtureRequest, tmp_path: Path, backend: str) -> SceauEnv:
+    anvil_chain: AnvilChain = request.getfixturevalue("anvil_chain")
+    shared_pki: DevPki = request.getfixturevalue("shared_pki")
     keystore = tmp_path / "keys" / "issuer-eth.json"
     create_keystore(
         keystore, TEST_PASSPHRASE, private_key=bytes(anvil_chain.issuer.key), iterations=2
@@ -127,7 +145,7 @@ def sceau_env(tmp_path: Path, anvil_chain: AnvilChain, shared_pki: DevPki) -> Sc
         "issuer_id": "test-centre",
         "issuer_name": "Centre de test",
         "public_base_url": "https://certs.example.test",
-        "database_url": f"sqlite:///{tmp_path / 'sceau.db'}",
+        "database_url": _database_url(request, tmp_path, backend),
         "blob_store_url": f"file://{tmp_path / 'blobs'}",
         "receipts_dir": str(tmp_path / "receipts"),
         "letters_dir": str(tmp_path / "letters"),
@@ -201,3 +219,19 @@ def postgres_url(postgres: LocalPostgres) -> Iterator[str]:
     url = postgres.create_database()
     yield url
     postgres.drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture(params=DATABASE_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, once as a SQLite file and once on the session's PostgreSQL."""
+    return _database_url(request, tmp_path, request.param, file_name="records.db")
+
+
+def _database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str, *, file_name: str = "sceau.db"
+) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / file_name}"
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    raise ValueError(f"unknown database backend {backend!r}")

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,9 +210,9 @@ def test_a_rehashed_entry_breaks_the_next_link(done: list[Action], data: st.Data
     )
 
 
-def test_a_rehashed_last_entry_no_longer_matches_the_head() -> None:
+def test_a_rehashed_last_entry_no_longer_matches_the_head(database_url: str) -> None:
     done = [Action("cli:mallory", "token.created", "ab", {}, timedelta(seconds=1))] * 3
-    with log_of(done) as engine:
+    with log_of(done, database_url) as engine:
         forge(engine, 3)
         result = audit.verify_chain(engine)
     assert (result.ok, result.first_bad_seq, result.problem) == (
@@ -223,9 +222,9 @@ def test_a_rehashed_last_entry_no_longer_matches_the_head() -> None:
     )
 
 
-def test_an_entry_added_outside_the_log_is_named() -> None:
+def test_an_entry_added_outside_the_log_is_named(database_url: str) -> None:
     done = [Action("system", "token.created", "ab", {}, timedelta(seconds=1))] * 2
-    with log_of(done) as engine, Session(engine) as session:
+    with log_of(done, database_url) as engine, Session(engine) as session:
         head = session.get(audit.AuditHeadRecord, audit.HEAD_ID)
         assert head is not None
         extra = AuditEntryRecord(
@@ -245,9 +244,9 @@ def test_an_entry_added_outside_the_log_is_named() -> None:
     assert result.problem == "entry 3 was added outside the log (its head records 2)"
 
 
-def test_a_deleted_head_is_named_and_stops_appends() -> None:
+def test_a_deleted_head_is_named_and_stops_appends(database_url: str) -> None:
     done = [Action("system", "token.created", "ab", {}, timedelta(seconds=1))] * 2
-    with log_of(done) as engine:
+    with log_of(done, database_url) as engine:
         tamper(engine, "DELETE FROM audit_head")
         result = audit.verify_chain(engine)
         assert (result.ok, result.first_bad_seq) == (False, 2)
@@ -256,9 +255,9 @@ def test_a_deleted_head_is_named_and_stops_appends() -> None:
             audit.append(engine, actor="system", action="x", now=START)
 
 
-def test_appending_after_a_deleted_tail_keeps_the_gap_visible() -> None:
+def test_appending_after_a_deleted_tail_keeps_the_gap_visible(database_url: str) -> None:
     done = [Action("system", "token.created", "ab", {}, timedelta(seconds=1))] * 3
-    with log_of(done) as engine:
+    with log_of(done, database_url) as engine:
         tamper(engine, "DELETE FROM audit_log WHERE seq = 3")
         audit.append(engine, actor="system", action="token.revoked", now=START)
         result = audit.verify_chain(engine)
@@ -284,9 +283,9 @@ def rewrite(engine: Engine, seq: int) -> None:
         session.commit()
 
 
-def test_a_rewritten_log_is_caught_only_against_a_recorded_head() -> None:
+def test_a_rewritten_log_is_caught_only_against_a_recorded_head(database_url: str) -> None:
     done = [Action("system", f"a{i}", "", {}, timedelta(seconds=1)) for i in range(4)]
-    with log_of(done) as engine:
+    with log_of(done, database_url) as engine:
         before = audit.verify_chain(engine)
         recorded = (before.head_seq, before.head_hash)
         rewrite(engine, 2)
@@ -304,8 +303,8 @@ def test_a_rewritten_log_is_caught_only_against_a_recorded_head() -> None:
         assert gone.problem == "entry 4, whose hash was recorded, is gone"
 
 
-def test_an_empty_log_verifies() -> None:
-    with log_of([]) as engine:
+def test_an_empty_log_verifies(database_url: str) -> None:
+    with log_of([], database_url) as engine:
         assert audit.verify_chain(engine) == audit.AuditVerification(ok=True, entries=0)
 
 
@@ -328,13 +327,15 @@ def test_the_entry_hash_is_sha256_of_this_canonical_json() -> None:
     assert audit.entry_hash(entry) == hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def test_details_are_stored_as_canonical_json() -> None:
-    with log_of([Action("system", "x", "", {"b": 1, "a": "é"}, timedelta(0))]) as engine:
+def test_details_are_stored_as_canonical_json(database_url: str) -> None:
+    with log_of(
+        [Action("system", "x", "", {"b": 1, "a": "é"}, timedelta(0))], database_url
+    ) as engine:
         assert stored(engine, 1, "details") == '{"a":"é","b":1}'
 
 
-def test_an_entry_in_a_rolled_back_transaction_leaves_no_trace() -> None:
-    with log_of([Action("system", "x", "", {}, timedelta(0))]) as engine:
+def test_an_entry_in_a_rolled_back_transaction_leaves_no_trace(database_url: str) -> None:
+    with log_of([Action("system", "x", "", {}, timedelta(0))], database_url) as engine:
         with Session(engine) as session:
             audit.append(session, actor="system", action="y", now=START)
             audit.append(session, actor="system", action="z", now=START)
@@ -344,8 +345,8 @@ def test_an_entry_in_a_rolled_back_transaction_leaves_no_trace() -> None:
         assert (result.ok, result.entries) == (True, 2)
 
 
-def test_a_token_is_refused_in_any_field() -> None:
-    with log_of([]) as engine:
+def test_a_token_is_refused_in_any_field(database_url: str) -> None:
+    with log_of([], database_url) as engine:
         _, token = create_token(engine, name="t", role=AdminRole.ADMIN, now=START)
         for fields in ({"actor": token}, {"subject": token}, {"details": {"note": token}}):
             arguments: dict[str, Any] = {"actor": "system", "action": "x", **fields}
@@ -355,8 +356,8 @@ def test_a_token_is_refused_in_any_field() -> None:
         assert audit.count(engine) == 0
 
 
-def test_concurrent_appends_make_one_unbroken_chain(tmp_path: Path) -> None:
-    with log_of([], url=f"sqlite:///{tmp_path / 'audit.db'}") as engine:
+def test_concurrent_appends_make_one_unbroken_chain(database_url: str) -> None:
+    with log_of([], database_url) as engine:
         failures: list[BaseException] = []
 
         def worker(name: str) -> None:
@@ -379,9 +380,9 @@ def test_concurrent_appends_make_one_unbroken_chain(tmp_path: Path) -> None:
         assert (result.ok, result.entries, result.head_seq) == (True, 60, 60), result.problem
 
 
-def test_entries_pages_in_either_order() -> None:
+def test_entries_pages_in_either_order(database_url: str) -> None:
     done = [Action("system", f"a{i}", "", {}, timedelta(seconds=1)) for i in range(5)]
-    with log_of(done) as engine:
+    with log_of(done, database_url) as engine:
         assert [e.seq for e in audit.entries(engine, limit=2, offset=1)] == [2, 3]
         assert [e.seq for e in audit.entries(engine, limit=2, newest_first=True)] == [5, 4]
         assert audit.count(engine) == 5

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -36,7 +36,17 @@ NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def engine(database_url: str) -> Iterator[Engine]:
+    """A fresh database, on SQLite and on PostgreSQL."""
+    made = make_engine(database_url)
+    create_schema(made)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A SQLite file: for what reads the file's bytes, or never reaches the database."""
     made = make_engine(f"sqlite:///{tmp_path / 'tokens.db'}")
     create_schema(made)
     yield made
@@ -47,7 +57,10 @@ def secret_of(token: str) -> str:
     return token[len("sceau_") + 12 + 1 :]
 
 
-def test_token_is_shown_once_and_only_its_hash_is_stored(engine: Engine, tmp_path: Path) -> None:
+def test_token_is_shown_once_and_only_its_hash_is_stored(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    engine = sqlite_engine
     record, token = create_token(engine, name="jury portal", role=AdminRole.ISSUER, now=NOW)
     match = TOKEN_PATTERN.fullmatch(token)
     assert match is not None and match.group(1) == record.id
@@ -87,9 +100,11 @@ def test_surrounding_whitespace_is_tolerated(engine: Engine) -> None:
         "ghp_" + "A" * 36,
     ],
 )
-def test_malformed_tokens_are_refused_without_echoing_them(engine: Engine, presented: str) -> None:
+def test_malformed_tokens_are_refused_without_echoing_them(
+    sqlite_engine: Engine, presented: str
+) -> None:
     with pytest.raises(MalformedAdminToken) as raised:
-        authenticate(engine, presented, now=NOW)
+        authenticate(sqlite_engine, presented, now=NOW)
     assert presented.strip() == "" or presented not in str(raised.value)
 
 
@@ -121,9 +136,9 @@ def test_revoking_an_unknown_token_says_so(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("name", ["", "x" * 81, "tab\there"])
-def test_bad_names_are_refused(engine: Engine, name: str) -> None:
+def test_bad_names_are_refused(sqlite_engine: Engine, name: str) -> None:
     with pytest.raises(InvalidTokenName):
-        create_token(engine, name=name, role=AdminRole.ADMIN, now=NOW)
+        create_token(sqlite_engine, name=name, role=AdminRole.ADMIN, now=NOW)
 
 
 def test_a_token_is_refused_as_a_name_so_it_never_lands_in_a_list(engine: Engine) -> None:
@@ -185,6 +200,7 @@ def test_creation_and_its_audit_entry_share_one_transaction(engine: Engine) -> N
     assert audit.verify_chain(engine).entries == 0
 
 
+@settings(deadline=None)  # each example makes a database: slow on a busy machine
 @given(presented=st.text(max_size=80))
 def test_nothing_but_the_token_itself_authenticates(presented: str) -> None:
     engine = make_engine("sqlite://")
