@@ -23,6 +23,8 @@ from sceau.settings import Settings, load_settings
 from tests.pki.certomancer_pki import certomancer_pki  # noqa: F401  (a session fixture)
 from tests.ports import free_port
 
+pytest_plugins = ("tests.s3_server", "tests.smtp_server")  # fixtures of the S3 and SMTP servers
+
 
 @dataclass(frozen=True)
 class AnvilChain:
@@ -78,6 +80,7 @@ def _deploy_with_roles(rpc_url: str, chain_id: int, data_dir: Path) -> AnvilChai
     admin_client = chain.client(admin)
     admin_client.grant_role(Role.ISSUER, issuer.address)
     admin_client.grant_role(Role.REVOKER, revoker.address)
+    admin_client.grant_role(Role.SUSPENDER, revoker.address)  # suspensions go with revocations
     return chain
 
 

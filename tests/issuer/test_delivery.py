@@ -34,8 +34,6 @@ from tests.sceau.helpers import run_module, run_sceau
 from tests.sceau.test_delivery_pack import results_without_email
 from tests.smtp_server import SmtpServer, start_smtp_server
 
-pytest_plugins = ("tests.smtp_server",)  # its fixtures
-
 CERTIFICATE_ID = "3f2a9c0d4b6e48a1b7c5d2e1f0a9b8c7"
 LINK_KEY = "q8Jd0pX3m1Zr7sT9vY2wA5bC6dE4fG8hK0lN3oP5r7s"
 PRIVATE_LINK = f"https://certs.example.org/me/{CERTIFICATE_ID}#{LINK_KEY}"

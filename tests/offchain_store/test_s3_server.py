@@ -11,8 +11,6 @@ from offchain_store.errors import BlobNotFound, BlobStoreUnavailable, InvalidSto
 from offchain_store.s3_blobs import S3BlobStore, S3Location
 from tests.s3_server import S3_ENVIRONMENT, S3Server, start_s3_server
 
-pytest_plugins = ("tests.s3_server",)  # its fixtures
-
 KEY = "0123456789abcdef0123456789abcdef"
 NEIGHBOUR = KEY + "0"  # shares KEY's prefix: must survive KEY's deletion
 SECRET = S3_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"]

@@ -44,7 +44,6 @@ from tests.production.shape import (
 from tests.s3_server import S3_ENVIRONMENT, S3Server
 from tests.smtp_server import ReceivedMessage, SmtpServer, start_smtp_server
 
-pytest_plugins = ("tests.s3_server",)  # the session's S3 server
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
 
 ROWS = 72

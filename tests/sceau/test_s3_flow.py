@@ -12,8 +12,6 @@ from tests.conftest import SceauEnv
 from tests.s3_server import S3_ENVIRONMENT, S3Server
 from tests.sceau.helpers import read_outbox, run_sceau, subset_of_sample
 
-pytest_plugins = ("tests.s3_server",)  # its fixtures
-
 PREFIX = "prod/certificates"
 
 
