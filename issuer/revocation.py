@@ -59,6 +59,24 @@ class RevocationError(IssuanceError):
     """A revocation cannot be asked, decided or carried out as requested."""
 
 
+class DecisionRefused(RevocationError):
+    """The request cannot be decided as asked (already decided, or no reason given)."""
+
+
+class UnknownRequest(DecisionRefused):
+    """No revocation request has this id (a fixed message: ids are the caller's input)."""
+
+    def __init__(self) -> None:
+        super().__init__("No revocation request with this id.")
+
+
+class UnknownCertificate(RevocationError):
+    """No certificate has this id (a fixed message: ids are the caller's input)."""
+
+    def __init__(self) -> None:
+        super().__init__("No certificate with this id.")
+
+
 class RevocationChain(Protocol):
     def prepare_revoke_batch(
         self, items: Sequence[tuple[bytes | str, RevocationReason | int]]
@@ -154,7 +172,7 @@ def revoke_on_initiative(
     with Session(engine) as session:
         cert = session.get(CertificateRecord, certificate_id)
         if cert is None:
-            raise RevocationError(f"no certificate {certificate_id}")
+            raise UnknownCertificate()
         if cert.state == CertificateState.REVOKED:
             raise RevocationError(f"certificate {certificate_id} is already revoked")
         if cert.leaf is None:
@@ -193,13 +211,13 @@ def decide(
 ) -> RevocationRequestRecord:
     """A revoker approves or refuses a pending request, with a reason."""
     if not note.strip():
-        raise RevocationError("give a reason for the decision")
+        raise DecisionRefused("give a reason for the decision")
     with Session(engine) as session:
         request = session.get(RevocationRequestRecord, request_id)
         if request is None:
-            raise RevocationError(f"no revocation request {request_id}")
+            raise UnknownRequest()
         if request.state != RequestState.PENDING:
-            raise RevocationError(f"request {request_id} is already {request.state}")
+            raise DecisionRefused(f"request {request_id} is already {request.state}")
         _decide(request, approve=approve, actor=actor, note=note, now=now)
         action = "revocation.approved" if approve else "revocation.refused"
         audit(session, actor, action, request.certificate_id, {"request": request_id})
@@ -207,6 +225,45 @@ def decide(
         session.refresh(request)
         session.expunge(request)
     return request
+
+
+def approve_request(
+    revocations: Revocations, request_id: str, *, actor: str, note: str, now: datetime
+) -> int:
+    """Approve a pending request, then revoke on chain and shred every approved certificate;
+    returns how many were. DecisionRefused if it cannot be approved (nothing changed then)."""
+    decide(
+        revocations.engine,
+        request_id,
+        approve=True,
+        actor=actor,
+        note=note,
+        now=now,
+        audit=revocations.audit,
+    )
+    return carry_out(revocations, actor=actor)
+
+
+def revoke_and_shred(
+    revocations: Revocations,
+    certificate_id: str,
+    *,
+    category: str,
+    note: str,
+    actor: str,
+    now: datetime,
+) -> int:
+    """The issuer revokes a certificate on its own initiative, on chain at once, then shreds."""
+    revoke_on_initiative(
+        revocations.engine,
+        certificate_id=certificate_id,
+        category=category,
+        note=note,
+        actor=actor,
+        now=now,
+        audit=revocations.audit,
+    )
+    return carry_out(revocations, actor=actor)
 
 
 def _decide(

@@ -300,3 +300,18 @@ def _count_opening(session: Session, share: ShareRecord) -> None:
     )
     if counted.rowcount != 1:  # type: ignore[attr-defined]
         raise ShareExhausted(share.max_opens or 0)
+
+
+def living_share(engine: Engine, share_id: str, *, now: datetime) -> ShareRecord:
+    """A share that may still be opened, judged without its key: else ShareNotFound,
+    CertificateNotFound, CertificateRevoked, ShareEnded, ShareExpired or ShareExhausted."""
+    share = find_share(engine, share_id)
+    with Session(engine) as session:
+        _certificate(session, share.certificate_id)
+    if share.ended_at is not None:
+        raise ShareEnded(_utc(share.ended_at))
+    if _utc(share.expires_at) <= now:
+        raise ShareExpired(_utc(share.expires_at))
+    if share.max_opens is not None and share.opens >= share.max_opens:
+        raise ShareExhausted(share.max_opens)
+    return share

@@ -32,7 +32,7 @@ def _engine(ctx: typer.Context) -> Engine:
     return compose.database(settings_of(ctx))
 
 
-def _actor() -> str:
+def cli_actor() -> str:
     """Who runs the command, as the audit log names them: their login on this machine."""
     try:
         return f"cli:{getpass.getuser()}"
@@ -59,7 +59,7 @@ def token_create(
         details = {"name": record.name, "role": record.role.value}
         audit.append(
             session,
-            actor=_actor(),
+            actor=cli_actor(),
             action="token.created",
             subject=record.id,
             details=details,
@@ -109,7 +109,7 @@ def token_revoke(
         revoke_token(session, record.id, now=now)
         audit.append(
             session,
-            actor=_actor(),
+            actor=cli_actor(),
             action="token.revoked",
             subject=record.id,
             details={"name": record.name, "role": record.role.value},

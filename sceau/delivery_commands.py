@@ -6,7 +6,6 @@ that it was handed over: the pack is deleted and nothing kept opens its certific
 
 from __future__ import annotations
 
-import getpass
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ import typer
 from rich.table import Table
 
 from issuer.delivery_pack import DeliveryPacks, confirm_handover, pack_bytes, pending_packs
+from sceau.admin_commands import cli_actor
 from sceau.compose import delivery_packs
 from sceau.console import console, out
 
@@ -29,13 +29,6 @@ def _packs(ctx: typer.Context) -> DeliveryPacks:
     from sceau.cli import settings_of
 
     return delivery_packs(settings_of(ctx))
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 @letters_app.command("list")
@@ -83,7 +76,7 @@ def confirm_command(
     pack_id: Annotated[str, typer.Argument(help="The pack's id, from `list`.")],
 ) -> None:
     """Record that a pack was handed over: it is deleted, with every key that could open it."""
-    handed = confirm_handover(_packs(ctx), pack_id, actor=_actor(), now=datetime.now(UTC))
+    handed = confirm_handover(_packs(ctx), pack_id, actor=cli_actor(), now=datetime.now(UTC))
     out.print(
         f"{handed} letter(s) of pack {pack_id} confirmed as handed over; the pack is deleted "
         "and only the candidates' letters open their certificates now."

@@ -39,7 +39,7 @@ from issuer.keys import (
 from issuer.profile_publication import ProfileFacts, ProfilePublication, publish_current_profile
 from issuer.signing import SigningIdentity, load_signer
 from sceau import compose
-from sceau.admin_commands import _actor
+from sceau.admin_commands import cli_actor
 from sceau.console import out
 from sceau.settings import ConfigurationError, Settings, SigningSettings
 
@@ -116,7 +116,7 @@ def rotate_signing(
         pem=pem,
         at=at,
         audit=compose.audit_hook(),
-        actor=_actor(),
+        actor=cli_actor(),
         admin=admin,
         profile=profile_facts(settings),
     )
@@ -278,7 +278,7 @@ def rotate_anchoring_command(
         old_address=keystore_address(configured),
         new_address=new_address,
         audit=compose.audit_hook(),
-        actor=_actor(),
+        actor=cli_actor(),
         profile=profile_facts(settings),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -376,7 +376,7 @@ def publish_profile(settings: Settings, *, admin_passphrase: str | None) -> Prof
         admin=admin,
         facts=profile_facts(settings),
         audit=compose.audit_hook(),
-        actor=_actor(),
+        actor=cli_actor(),
     )
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from issuer.retention import purge
-from issuer.revocation import carry_out, decide, requests, revoke_on_initiative
+from issuer.revocation import approve_request, carry_out, decide, requests, revoke_and_shred
 from offchain_store.records import RequestState
 from sceau import compose
 from sceau.console import out
@@ -53,23 +53,30 @@ def list_requests(
 @revocations_app.command("approve")
 def approve(ctx: typer.Context, request_id: str, note: NoteOption) -> None:
     """Approve a request: the certificate is revoked on chain and shredded now."""
-    settings = _settings(ctx)
-    _decide(settings, request_id, approve=True, note=note)
-    _carry_out(settings)
+    revocations = compose.revocations(_settings(ctx))
+    count = approve_request(revocations, request_id, actor="cli", note=note, now=datetime.now(UTC))
+    _say_revoked(count)
 
 
 @revocations_app.command("refuse")
 def refuse(ctx: typer.Context, request_id: str, note: NoteOption) -> None:
     """Refuse a request, with the reason the candidate will be told."""
-    settings = _settings(ctx)
-    _decide(settings, request_id, approve=False, note=note)
+    decide(
+        compose.database(_settings(ctx)),
+        request_id,
+        approve=False,
+        actor="cli",
+        note=note,
+        now=datetime.now(UTC),
+        audit=compose.audit_hook(),
+    )
     out.print(f"Request {request_id} refused.")
 
 
 @revocations_app.command("run")
 def run(ctx: typer.Context) -> None:
     """Carry out approved revocations (and finish any an interrupted run left)."""
-    _carry_out(_settings(ctx))
+    _say_revoked(carry_out(compose.revocations(_settings(ctx)), actor="cli"))
 
 
 def revoke(
@@ -79,33 +86,18 @@ def revoke(
     note: NoteOption,
 ) -> None:
     """Revoke a certificate on the issuer's initiative: on chain, then shredded."""
-    settings = _settings(ctx)
-    revoke_on_initiative(
-        compose.database(settings),
-        certificate_id=certificate_id,
+    count = revoke_and_shred(
+        compose.revocations(_settings(ctx)),
+        certificate_id,
         category=reason,
         note=note,
         actor="cli",
         now=datetime.now(UTC),
-        audit=compose.audit_hook(),
     )
-    _carry_out(settings)
+    _say_revoked(count)
 
 
-def _decide(settings: Settings, request_id: str, *, approve: bool, note: str) -> None:
-    decide(
-        compose.database(settings),
-        request_id,
-        approve=approve,
-        actor="cli",
-        note=note,
-        now=datetime.now(UTC),
-        audit=compose.audit_hook(),
-    )
-
-
-def _carry_out(settings: Settings) -> None:
-    count = carry_out(compose.revocations(settings), actor="cli")
+def _say_revoked(count: int) -> None:
     out.print(f"{count} certificate(s) revoked on chain and shredded.")
 
 

@@ -22,8 +22,14 @@ from issuer.delivery_pack import (
     pending_packs,
 )
 from offchain_store.tokens import AdminRole
-from sceau.compose import delivery_packs
-from sceau.web.admin_pages import SignedIn, _admit, _admit_form, _page
+from sceau.web.admin_pages import (
+    PageWords,
+    SignedIn,
+    _admit,
+    _admit_form,
+    _page,
+    query_number,
+)
 from sceau.web.deps import State
 from sceau.web.i18n import language_of
 from sceau.web.pages import error_page
@@ -74,15 +80,11 @@ DELIVERY_WORDS: Final[dict[str, dict[str, str]]] = {
 }
 
 
-class DeliveryWords:
+class DeliveryWords(PageWords):
     """This page's words in one language."""
 
     def __init__(self, lang: str) -> None:
-        self._words = DELIVERY_WORDS.get(lang, DELIVERY_WORDS["fr"])
-
-    def __call__(self, key: str, **values: object) -> str:
-        text = self._words.get(key, key)
-        return text.format(**values) if values else text
+        super().__init__(DELIVERY_WORDS, lang)
 
 
 FormField = Annotated[str, Form()]
@@ -90,7 +92,7 @@ FormField = Annotated[str, Form()]
 
 def _packs(state: State) -> DeliveryPacks:
     """The packs, on the app's own engine (a second engine on the same SQLite file is avoided)."""
-    return delivery_packs(state.settings, engine=state.engine)
+    return state.delivery_packs()
 
 
 @router.get("", response_class=HTMLResponse)
@@ -99,8 +101,7 @@ def letters_page(request: Request, state: State) -> Response:
     who = _admit(request, state, *LETTER_SENDERS)
     if isinstance(who, Response):
         return who
-    confirmed = request.query_params.get("confirmed", "")
-    return _letters(request, state, who, confirmed=int(confirmed) if confirmed.isdigit() else None)
+    return _letters(request, state, who, confirmed=query_number(request, "confirmed"))
 
 
 @router.get("/{pack_id}.pdf")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -16,17 +17,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 
 from contracts.errors import RegistryError
+from issuer.batches import recent_batches
 from issuer.columns import ColumnMappingError, parse_column_mapping
 from issuer.intake import IntakeReport, ResultsFileError, parse_results
-from issuer.revocation import RevocationError, carry_out, decide, requests
+from issuer.revocation import DecisionRefused, RevocationError, approve_request, decide, requests
 from offchain_store.audit import count, entries, verify_chain
-from offchain_store.records import BatchRecord, RequestState
+from offchain_store.records import RequestState
 from offchain_store.tokens import AdminRole, AdminTokenRecord, TokenError, authenticate, get_token
-from sceau import compose
 from sceau.web.deps import State
 from sceau.web.i18n import language_of
 from sceau.web.import_jobs import ImportJobs, JobView
@@ -149,6 +149,8 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "job.phase.deliver": "Envoi aux candidats",
         "job.phase.done": "Terminé",
         "job.phase.failed": "Arrêté sur une erreur",
+        "job.phase.interrupted": "Interrompu",
+        "job.phase.enqueued": "Confié au « sceau worker » en cours, qui délivre ces certificats",
         "job.progress": "Avancement",
         "job.batch": "Lot",
         "job.of": "sur",
@@ -165,6 +167,9 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "job.error.configuration": "La configuration est incomplète.",
         "job.error.internal": "Une erreur interne est survenue ; le détail est dans le journal "
         "du serveur.",
+        "job.error.interrupted": "Le serveur qui menait cet import s'est arrêté. Ce qui est "
+        "délivré est conservé ; « sceau resume » ou un « sceau worker » termine les lots "
+        "inachevés.",
         "job.retry": "Ce qui est déjà délivré est conservé. Corrigez la cause, puis importez à "
         "nouveau le fichier : les lots inachevés seront terminés, les lignes déjà délivrées "
         "ignorées.",
@@ -296,6 +301,8 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "job.phase.deliver": "Delivering to candidates",
         "job.phase.done": "Finished",
         "job.phase.failed": "Stopped on an error",
+        "job.phase.interrupted": "Interrupted",
+        "job.phase.enqueued": "Handed to the running `sceau worker`, which issues them",
         "job.progress": "Progress",
         "job.batch": "Batch",
         "job.of": "of",
@@ -311,6 +318,8 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
         "job.error.storage": "Saving failed.",
         "job.error.configuration": "The configuration is incomplete.",
         "job.error.internal": "An internal error occurred; the details are in the server log.",
+        "job.error.interrupted": "The server running this import stopped. What was issued is "
+        "kept; `sceau resume` or a `sceau worker` finishes the unfinished batches.",
         "job.retry": "What was issued is kept. Fix the cause, then import the file again: "
         "unfinished batches will be finished and rows already issued skipped.",
         "job.another": "Import another file",
@@ -357,15 +366,22 @@ ADMIN_WORDS: dict[str, dict[str, str]] = {
 }
 
 
-class AdminWords:
-    """The admin pages' words in one language (the shared words stay in `i18n`)."""
+class PageWords:
+    """Some pages' words in one language, French when the language has none."""
 
-    def __init__(self, lang: str) -> None:
-        self._words = ADMIN_WORDS.get(lang, ADMIN_WORDS["fr"])
+    def __init__(self, table: Mapping[str, Mapping[str, str]], lang: str) -> None:
+        self._words = table.get(lang, table["fr"])
 
     def __call__(self, key: str, **values: object) -> str:
         text = self._words.get(key, key)
         return text.format(**values) if values else text
+
+
+class AdminWords(PageWords):
+    """The admin pages' words in one language (the shared words stay in `i18n`)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__(ADMIN_WORDS, lang)
 
     def action(self, name: str) -> str:
         """An audit action in words; one without words yet is shown as recorded."""
@@ -494,7 +510,7 @@ async def import_results(request: Request, state: State, jobs: Jobs) -> Response
     if not report.rows or (report.rejected and not issue_valid_rows):
         problem = "import.no_valid_rows" if not report.rows else "import.nothing_issued"
         return _import_problem(request, state, who, 422, problem, report=report)
-    job = jobs.start(state.settings, report, raw)
+    job = jobs.start(state.settings, state.engine, report, raw)
     return RedirectResponse(f"/admin/imports/{job.id}", status_code=303)
 
 
@@ -532,7 +548,7 @@ def import_progress(request: Request, state: State, jobs: Jobs, job_id: str) -> 
     if isinstance(who, Response):
         status = 401 if who.status_code == 303 else who.status_code
         return JSONResponse({"code": "not_allowed"}, status_code=status)
-    job = jobs.get(job_id)
+    job = jobs.get(state.engine, job_id)
     if job is None:
         return JSONResponse({"code": "not_found"}, status_code=404)
     return JSONResponse(_job_json(job, AdminWords(language_of(request))))
@@ -543,7 +559,7 @@ def import_job_page(request: Request, state: State, jobs: Jobs, job_id: str) -> 
     who = _admit(request, state, *ISSUER)
     if isinstance(who, Response):
         return who
-    job = jobs.get(job_id)
+    job = jobs.get(state.engine, job_id)
     if job is None:
         return error_page(request, state, 404, "error.not_found")
     return _page(
@@ -564,9 +580,7 @@ def batches_page(request: Request, state: State) -> Response:
     who = _admit(request, state, *BATCH_READERS)
     if isinstance(who, Response):
         return who
-    with Session(state.engine) as session:
-        query = select(BatchRecord).order_by(col(BatchRecord.created_at).desc())
-        batches = list(session.exec(query.limit(BATCHES_SHOWN)).all())
+    batches = recent_batches(state.engine, limit=BATCHES_SHOWN)
     return _page(request, state, "admin_batches.html", who, batches=batches)
 
 
@@ -576,13 +590,12 @@ def revocations_page(request: Request, state: State) -> Response:
     if isinstance(who, Response):
         return who
     outcome = request.query_params.get("outcome")
-    revoked = request.query_params.get("revoked", "0")
     return _revocations(
         request,
         state,
         who,
         outcome=outcome if outcome in OUTCOMES else None,
-        revoked=int(revoked) if revoked.isdigit() else 0,
+        revoked=query_number(request, "revoked") or 0,
     )
 
 
@@ -605,21 +618,23 @@ def decide_revocation(
         return _revocations(request, state, who, 422, problem="rev.note_missing", noted=request_id)
     actor = f"token:{who.token.id}"
     try:
-        decide(
-            state.engine,
-            request_id,
-            approve=decision == "approve",
-            actor=actor,
-            note=note,
-            now=state.now(),
-            audit=state.audit,
-        )
-    except RevocationError as error:
+        if decision == "refuse":
+            decide(
+                state.engine,
+                request_id,
+                approve=False,
+                actor=actor,
+                note=note,
+                now=state.now(),
+                audit=state.audit,
+            )
+            return RedirectResponse("/admin/revocations?outcome=refused", status_code=303)
+        with state.revoking:
+            revoked = approve_request(
+                state.revocations(), request_id, actor=actor, note=note, now=state.now()
+            )
+    except DecisionRefused as error:
         return _revocations(request, state, who, 422, problem="rev.not_decided", detail=str(error))
-    if decision == "refuse":
-        return RedirectResponse("/admin/revocations?outcome=refused", status_code=303)
-    try:
-        revoked = carry_out(compose.revocations(state.settings), actor=actor)
     except (RegistryError, RevocationError) as error:
         problem = "rev.not_carried_out"
         return _revocations(request, state, who, 503, problem=problem, detail=str(error))
@@ -633,8 +648,7 @@ def audit_page(request: Request, state: State) -> Response:
     who = _admit(request, state, *AUDITOR)
     if isinstance(who, Response):
         return who
-    asked = request.query_params.get("page", "0")
-    page = min(int(asked), 10**6) if asked.isdigit() else 0
+    page = min(query_number(request, "page") or 0, 10**6)
     rows = entries(state.engine, limit=AUDIT_PAGE, offset=page * AUDIT_PAGE, newest_first=True)
     return _page(
         request,
@@ -646,6 +660,12 @@ def audit_page(request: Request, state: State) -> Response:
         page=page,
         more=count(state.engine) > (page + 1) * AUDIT_PAGE,
     )
+
+
+def query_number(request: Request, name: str) -> int | None:
+    """A whole number from the query string (a count to show, a page), or None."""
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() and len(value) <= 9 else None
 
 
 # --- the gate: session, token, role, CSRF ------------------------------------------------------

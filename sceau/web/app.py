@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from contracts.errors import RegistryError
-from issuer.revocation import RevocationError
+from issuer.revocation import RevocationError, UnknownCertificate, UnknownRequest
 from offchain_store.errors import MalformedToken, StoreError
 from offchain_store.shares import (
     CertificateNotFound,
@@ -42,7 +42,6 @@ from sceau.web.errors import (
     NotAPdf,
     NotJsonContent,
     ProofNotFound,
-    RequestNotFound,
     UploadTooLarge,
 )
 from sceau.web.state import AppState
@@ -54,7 +53,8 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotJsonContent, 400, "not_json"),
     (MalformedJson, 400, "malformed_json"),
     (ProofNotFound, 404, "proof_not_found"),
-    (RequestNotFound, 404, "request_not_found"),
+    (UnknownRequest, 404, "request_not_found"),
+    (UnknownCertificate, 404, "certificate_not_found"),
     (UploadTooLarge, 413, "too_large"),
     (NotAPdf, 415, "not_a_pdf"),
     (TokenForbidden, 403, "forbidden"),

@@ -36,10 +36,6 @@ class ProofNotFound(WebError):
     message = "No certificate with this PDF hash."
 
 
-class RequestNotFound(WebError):
-    message = "No revocation request with this id."
-
-
 class UploadTooLarge(WebError):
     message = "The file is larger than 10 MB."
 

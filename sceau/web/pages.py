@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session
 
-from offchain_store.records import CertificateRecord, CertificateState, ShareRecord
+from offchain_store.shares import (
+    CertificateNotFound,
+    CertificateRevoked,
+    ShareEnded,
+    ShareExhausted,
+    ShareExpired,
+    ShareNotFound,
+    living_share,
+)
 from sceau.web.deps import State
 from sceau.web.i18n import COOKIE, Translator, language_of
 from verifier.share_link import tombstone_report
@@ -77,40 +84,37 @@ def status_page(certificate_id: str, request: Request, state: State) -> HTMLResp
 def share_page(share_id: str, request: Request, state: State) -> HTMLResponse:
     """What can be told without the key (unknown, revoked, ended, expired, used up) heads the
     page; otherwise the page's script opens the share with the key from the fragment."""
-    with Session(state.engine) as session:
-        share = session.get(ShareRecord, share_id) if _is_id(share_id) else None
-        cert = session.get(CertificateRecord, share.certificate_id) if share else None
-    if share is None or cert is None:
+    try:
+        living_share(state.engine, share_id, now=state.now())
+    except (ShareNotFound, CertificateNotFound):
         return error_page(request, state, 404, "error.share_unknown", tone="notice")
-    if cert.state == CertificateState.REVOKED:
-        return _revoked_page(request, state, cert)
-    if share.ended_at is not None:
+    except CertificateRevoked as revoked:
+        return _revoked_page(request, state, revoked.certificate_id)
+    except ShareEnded:
         return error_page(request, state, 410, "error.share_ended", tone="notice")
-    expires = _utc(share.expires_at)
-    if expires <= state.now():
-        headline = Translator(language_of(request)).expired_headline(expires)
+    except ShareExpired as expired:
+        headline = Translator(language_of(request)).expired_headline(expired.at)
         return error_page(
             request, state, 410, "error.share_expired", tone="notice", headline=headline
         )
-    if share.max_opens is not None and share.opens >= share.max_opens:
+    except ShareExhausted:
         return error_page(request, state, 410, "error.share_exhausted", tone="notice")
     return render(request, state, "share.html", share_id=share_id)
 
 
 @router.get("/me/{certificate_id}", response_class=HTMLResponse)
 def candidate_page(certificate_id: str, request: Request, state: State) -> HTMLResponse:
-    with Session(state.engine) as session:
-        cert = session.get(CertificateRecord, certificate_id) if _is_id(certificate_id) else None
-    if cert is None:
+    found = public_status(state.engine, certificate_id) if _is_id(certificate_id) else None
+    if found is None:
         return error_page(request, state, 404, "error.not_found")
-    if cert.state == CertificateState.REVOKED:
-        return _revoked_page(request, state, cert)
+    if found.status == "revoked":
+        return _revoked_page(request, state, certificate_id)
     return render(request, state, "candidate.html", certificate_id=certificate_id)
 
 
-def _revoked_page(request: Request, state: State, cert: CertificateRecord) -> HTMLResponse:
+def _revoked_page(request: Request, state: State, certificate_id: str) -> HTMLResponse:
     """The tombstone, headed by when and why the certificate was revoked."""
-    at, reason = _revocation(state, cert)
+    at, reason = _revocation(state, certificate_id)
     t = Translator(language_of(request))
     return error_page(
         request,
@@ -124,17 +128,16 @@ def _revoked_page(request: Request, state: State, cert: CertificateRecord) -> HT
     )
 
 
-def _revocation(state: State, cert: CertificateRecord) -> tuple[datetime | None, str | None]:
+def _revocation(state: State, certificate_id: str) -> tuple[datetime | None, str | None]:
     """Date and reason from the report's revocation check, read fresh from the chain; the
     tombstone's own record when the chain cannot answer."""
-    report = tombstone_report(state.verification(), cert.id, (), state.now())
+    report = tombstone_report(state.verification(), certificate_id, (), state.now())
     if report.revoked_at is not None:
         return datetime.fromisoformat(report.revoked_at), report.revocation_reason
-    return (_utc(cert.revoked_at) if cert.revoked_at else None), cert.revocation_reason
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    tombstone = public_status(state.engine, certificate_id)
+    if tombstone is None:
+        return None, None
+    return tombstone.revoked_at, tombstone.revocation_reason
 
 
 def _is_id(value: str) -> bool:

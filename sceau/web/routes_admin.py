@@ -10,12 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
 
-from issuer.revocation import carry_out, decide, requests, revoke_on_initiative
+from issuer.batches import recent_batches
+from issuer.revocation import approve_request, decide, requests, revoke_and_shred
 from offchain_store.audit import entries, verify_chain
-from offchain_store.records import BatchRecord, BatchState, RequestKind, RequestState
-from offchain_store.shares import CertificateNotFound
+from offchain_store.records import BatchState, RequestKind, RequestState
 from offchain_store.tokens import (
     AdminRole,
     AdminTokenRecord,
@@ -23,12 +22,9 @@ from offchain_store.tokens import (
     authenticate,
     require_role,
 )
-from sceau import compose
 from sceau.web.deps import State, app_state
-from sceau.web.errors import RequestNotFound
 from sceau.web.json_bodies import StrictJsonRoute
 from sceau.web.schemas import JSON_BODY_ERRORS, error_answers
-from verifier.status import public_status
 
 BEARER = HTTPBearer(
     scheme_name="AdminToken",
@@ -123,13 +119,15 @@ class AuditPage(BaseModel):
 
 
 class BatchView(BaseModel):
+    """A batch read from the domain's summary (its field names are the API's own)."""
+
     id: str
-    source: str
+    source: str = Field(validation_alias="source_name")
     state: BatchState
     created_at: datetime
     root: str | None
-    transaction: str | None
-    block: int | None
+    transaction: str | None = Field(validation_alias="tx_hash")
+    block: int | None = Field(validation_alias="block_number")
     anchored_at: datetime | None
 
 
@@ -155,32 +153,20 @@ def list_revocations(state: State, _: RevokerOrAuditor, all: bool = False) -> li
     return [RequestView.model_validate(r, from_attributes=True) for r in found]
 
 
-def _known_request(state: State, request_id: str) -> None:
-    if not any(r.id == request_id for r in requests(state.engine)):
-        raise RequestNotFound()
-
-
 @router.post(
     "/revocations/{request_id}/approve", responses={**DECISION_ERRORS, **error_answers(503)}
 )
 def approve(request_id: str, body: Decision, state: State, token: Revoker) -> Revoked:
     """Approve: the certificate (and any other approved one) is revoked on chain and shredded."""
-    _known_request(state, request_id)
-    decide(
-        state.engine,
-        request_id,
-        approve=True,
-        actor=_actor(token),
-        note=body.note,
-        now=state.now(),
-        audit=state.audit,
-    )
-    return Revoked(revoked=carry_out(compose.revocations(state.settings), actor=_actor(token)))
+    with state.revoking:
+        revoked = approve_request(
+            state.revocations(), request_id, actor=_actor(token), note=body.note, now=state.now()
+        )
+    return Revoked(revoked=revoked)
 
 
 @router.post("/revocations/{request_id}/refuse", status_code=204, responses=DECISION_ERRORS)
 def refuse(request_id: str, body: Decision, state: State, token: Revoker) -> None:
-    _known_request(state, request_id)
     decide(
         state.engine,
         request_id,
@@ -197,18 +183,16 @@ def refuse(request_id: str, body: Decision, state: State, token: Revoker) -> Non
 )
 def revoke(certificate_id: str, body: InitiativeRevocation, state: State, token: Admin) -> Revoked:
     """The issuer revokes on its own initiative (error, fraud, superseded)."""
-    if public_status(state.engine, certificate_id) is None:
-        raise CertificateNotFound()
-    revoke_on_initiative(
-        state.engine,
-        certificate_id=certificate_id,
-        category=body.reason.value,
-        note=body.note,
-        actor=_actor(token),
-        now=state.now(),
-        audit=state.audit,
-    )
-    return Revoked(revoked=carry_out(compose.revocations(state.settings), actor=_actor(token)))
+    with state.revoking:
+        revoked = revoke_and_shred(
+            state.revocations(),
+            certificate_id,
+            category=body.reason.value,
+            note=body.note,
+            actor=_actor(token),
+            now=state.now(),
+        )
+    return Revoked(revoked=revoked)
 
 
 @router.get("/audit")
@@ -231,23 +215,5 @@ def audit_log(state: State, _: Auditor, limit: int = 50, offset: int = 0) -> Aud
 @router.get("/batches")
 def batches(state: State, _: IssuerOrAuditor, limit: int = 50) -> list[BatchView]:
     """Issued batches with their anchoring transactions."""
-    with Session(state.engine) as session:
-        query = (
-            select(BatchRecord)
-            .order_by(col(BatchRecord.created_at).desc())
-            .limit(max(1, min(limit, 500)))
-        )
-        found = session.exec(query).all()
-    return [
-        BatchView(
-            id=b.id,
-            source=b.source_name,
-            state=b.state,
-            created_at=b.created_at,
-            root=b.root,
-            transaction=b.tx_hash,
-            block=b.block_number,
-            anchored_at=b.anchored_at,
-        )
-        for b in found
-    ]
+    found = recent_batches(state.engine, limit=limit)
+    return [BatchView.model_validate(b, from_attributes=True) for b in found]

@@ -1,4 +1,9 @@
-"""What every request may use, built once per app from the settings."""
+"""What every request may use, built once per process from the settings.
+
+One engine, one blob store, and on first use one keystore unlock and one chain client that
+may revoke: never one per request. Nothing here is a request's state, only collaborators
+and caches (the issuer profile, chain reads).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from contracts.profile import IssuerProfile
-from issuer.revocation import AuditHook
+from issuer.delivery_pack import DeliveryPacks
+from issuer.revocation import AuditHook, Revocations
 from offchain_store.blobs import BlobStore
 from sceau import compose
 from sceau.settings import Settings
@@ -31,6 +37,9 @@ class AppState:
     _profile_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     chain_cache: ChainCache = field(default_factory=ChainCache)
+    _revocations: Revocations | None = None
+    # One revoking account per process: its transactions are sent one after another.
+    revoking: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -57,6 +66,25 @@ class AppState:
     @property
     def audit(self) -> AuditHook:
         return compose.audit_hook()
+
+    def revocations(self) -> Revocations:
+        """What revoking needs, built on first use: the keystore is unlocked once."""
+        with self._lock:
+            if self._revocations is None:
+                self._revocations = Revocations(
+                    engine=self.engine,
+                    blobs=self.blobs,
+                    chain=compose.registry(
+                        self.settings, account=compose.revoking_account(self.settings)
+                    ),
+                    audit=self.audit,
+                    copies=compose.delivered_copies(self.settings, engine=self.engine),
+                )
+            return self._revocations
+
+    def delivery_packs(self) -> DeliveryPacks:
+        """The delivery packs, on this process's engine."""
+        return compose.delivery_packs(self.settings, engine=self.engine)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
