@@ -11,14 +11,29 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from contracts.documents import Address, DateTime, canonical_json, parse_document, same_address
-from contracts.receipt import UINT64_MAX, URL_PATTERN
+from contracts.receipt import (
+    STATUS_LIST_URI_PATTERN,
+    UINT64_MAX,
+    URL_PATTERN,
+    StatusListReference,
+    origin_of,
+    present_object,
+)
 
 PROFILE_FORMAT = "sceau-issuer-profile/1"
 PROFILE_PATH = "/.well-known/sceau-issuer.json"
@@ -73,6 +88,15 @@ class SigningCertificate(_Period):
         return _load_pem(self.pem).public_bytes(Encoding.DER)
 
 
+class ProfileStatusList(BaseModel):
+    """Where the issuer serves its Token Status List, and its width (docs/status-list.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    uri: str = Field(pattern=STATUS_LIST_URI_PATTERN)
+    bits: Literal[2]
+
+
 class IssuerProfile(BaseModel):
     """Who the issuer is: its chain and contract, anchoring addresses, signing certificates."""
 
@@ -86,6 +110,31 @@ class IssuerProfile(BaseModel):
     anchoring_addresses: tuple[AnchoringAddress, ...] = Field(min_length=1)
     signing_certificates: tuple[SigningCertificate, ...] = Field(min_length=1)
     trust_roots: tuple[str, ...] = Field(min_length=1)
+    status_list: ProfileStatusList | None = None  # optional: profiles made before the list
+
+    @field_validator("status_list", mode="before")
+    @classmethod
+    def _status_list_present(cls, value: object) -> object:
+        return present_object(value)
+
+    @model_validator(mode="after")
+    def _status_list_at_home(self) -> IssuerProfile:
+        listed = self.status_list
+        if listed is not None and origin_of(listed.uri) != origin_of(self.public_base_url):
+            raise ValueError("status_list.uri is not on public_base_url's origin")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_absent_status_list(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent, not null: a profile without a status list keeps its bytes, hence its hash.
+        document: dict[str, Any] = handler(self)
+        if document.get("status_list", 0) is None:
+            del document["status_list"]
+        return document
+
+    def lists_status_of(self, reference: StatusListReference) -> bool:
+        """True when a receipt's status reference points at this issuer's published list."""
+        return self.status_list is not None and reference.uri == self.status_list.uri
 
     @field_validator("trust_roots")
     @classmethod

@@ -15,18 +15,21 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 from joserfc.jws import JWSRegistry
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from contracts.client import PreparedTransaction, TxOutcome, TxState
 from contracts.errors import TransactionDropped, TransactionReverted
+from contracts.profile import ProfileStatusList
+from contracts.receipt import STATUS_LIST_MAX_ENTRIES, ReceiptStatus, StatusListReference
 from contracts.values import StatusListRecord
 from issuer.errors import IssuanceError
 from issuer.signing import SigningIdentity, _load_key_material
@@ -38,11 +41,12 @@ from offchain_store.statuses import (
     assign_slot,
     assign_slots,
     list_row,
+    slot_of,
     slots,
     suspended_ids,
 )
 
-BITS = 2
+BITS: Final = 2
 MEDIA_TYPE = "application/statuslist+jwt"
 TOKEN_TYPE = "statuslist+jwt"  # noqa: S105  (a media type, not a secret)
 
@@ -71,6 +75,13 @@ class StatusListPolicy:
         """The list's stable URL, also its `sub`: {public_base_url}/status/{issuer_id}."""
         return f"{self.public_base_url.rstrip('/')}/status/{issuer_id}"
 
+    def in_profile(self, issuer_id: str) -> ProfileStatusList:
+        """The profile's `status_list` member: where the list is served, two bits per entry."""
+        try:
+            return ProfileStatusList(uri=self.url(issuer_id), bits=BITS)
+        except ValidationError:
+            raise _unpublishable(self.url(issuer_id)) from None
+
 
 @dataclass(frozen=True)
 class StatusReference:
@@ -82,6 +93,22 @@ class StatusReference:
     def claim(self) -> dict[str, Any]:
         """The `status` claim of a token that refers to this slot."""
         return {"status_list": {"idx": self.idx, "uri": self.uri}}
+
+    def in_receipt(self) -> ReceiptStatus:
+        """The receipt's `status` member (the same claim, checked as docs/receipt.md says)."""
+        if not 0 <= self.idx < STATUS_LIST_MAX_ENTRIES:
+            raise StatusListError(f"status index {self.idx} is beyond what a receipt can carry")
+        try:
+            return ReceiptStatus(status_list=StatusListReference(idx=self.idx, uri=self.uri))
+        except ValidationError:
+            raise _unpublishable(self.uri) from None
+
+
+def _unpublishable(url: str) -> StatusListError:
+    return StatusListError(
+        f"the status list URL {url} cannot go in a receipt or profile: it must be https, or"
+        " http on 127.0.0.1 or localhost (docs/receipt.md, section 1.6)"
+    )
 
 
 # --- encoding ------------------------------------------------------------------------------------
@@ -206,6 +233,28 @@ def reference_of(
         slot = assign_slot(session, issuer_id, certificate_id)
         session.commit()
         return StatusReference(policy.url(issuer_id), slot.idx)
+
+
+def receipt_status(
+    session: Session, policy: StatusListPolicy, *, issuer_id: str, certificate_id: str
+) -> ReceiptStatus | None:
+    """The receipt's `status` from the slot drawn at sealing; None for a certificate without
+    one (sealed before slots were drawn), or when no document may name the list's URL (plain
+    http off the loopback, development only): the receipt then leaves the member out."""
+    slot = slot_of(session, certificate_id)
+    nameable = profile_status_list(policy, issuer_id) is not None
+    if slot is None or slot.issuer_id != issuer_id or not nameable:
+        return None
+    return StatusReference(policy.url(issuer_id), slot.idx).in_receipt()
+
+
+def profile_status_list(policy: StatusListPolicy, issuer_id: str) -> ProfileStatusList | None:
+    """The profile's `status_list`, or None when no document may name the list's URL (plain
+    http off the loopback, development only): the profile then leaves the member out."""
+    try:
+        return policy.in_profile(issuer_id)
+    except StatusListError:
+        return None
 
 
 def assign_missing_slots(session: Session, issuer_id: str) -> int:

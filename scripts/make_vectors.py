@@ -301,10 +301,64 @@ def refused_receipts() -> dict[Path, str]:
         "`issuer.profile_url` neither an http(s) URL nor null",
         issuer={**base["issuer"], "profile_url": "ftp://certs.example.org/issuer.json"},
     )
+    for name, (status, why) in refused_status_references(base).items():
+        changed(name, why, status=status)
     files = {RECEIPTS / f"{name}.json": body for name, (body, _) in cases.items()}
     index = {name: why for name, (_, why) in cases.items()}
     files[RECEIPTS / "index.json"] = json.dumps(index, indent=2, sort_keys=True) + "\n"
-    return {**files, **refused_profiles()}
+    return {**files, **refused_profiles(), **accepted_with_status()}
+
+
+# The example's status list: where `sceau` would serve it for the example issuer
+# (docs/status-list.md), and a slot of it.
+EXAMPLE_STATUS_LIST = "https://certs.ill.example.org/status/ill-lyon"
+EXAMPLE_STATUS = {"status_list": {"idx": 48213, "uri": EXAMPLE_STATUS_LIST}}
+
+
+def refused_status_references(base: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """The receipt's optional `status` (docs/receipt.md, section 1.1), one defect each."""
+    reference = EXAMPLE_STATUS["status_list"]
+
+    def listed(**fields: Any) -> dict[str, Any]:
+        return {"status_list": {**reference, **fields}}
+
+    return {
+        "status_null": (None, "`status` given as null (Sceau leaves it out)"),
+        "status_unknown_member": (
+            {**EXAMPLE_STATUS, "status_bitstring": {}},
+            "a member `status` does not define",
+        ),
+        "status_list_unknown_member": (
+            listed(bits=2),
+            "a member `status.status_list` does not define",
+        ),
+        "status_idx_negative": (listed(idx=-1), "a negative `idx`"),
+        "status_idx_too_large": (listed(idx=2**32), "an `idx` of 2^32 or more"),
+        "status_idx_as_string": (listed(idx="48213"), "an `idx` given as a string"),
+        "status_uri_other_origin": (
+            listed(uri="https://status.example.net/status/ill-lyon"),
+            "a status list on another origin than `issuer.profile_url`",
+        ),
+        "status_uri_http_not_loopback": (
+            listed(uri=EXAMPLE_STATUS_LIST.replace("https://", "http://")),
+            "a plain http status list URL outside the loopback",
+        ),
+    }
+
+
+ACCEPTED = RECEIPTS / "accepted"
+
+
+def accepted_with_status() -> dict[Path, str]:
+    """The example receipt and profile with their optional status list members: both valid."""
+    receipt = {**_example_receipt(), "status": EXAMPLE_STATUS}
+    profile = json.loads((RECEIPTS / "example" / "profile.json").read_text())
+    profile["status_list"] = {"bits": 2, "uri": EXAMPLE_STATUS_LIST}
+    return {
+        ACCEPTED / "receipt_with_status.json": json.dumps(receipt, indent=2, sort_keys=True) + "\n",
+        ACCEPTED / "profile_with_status_list.json": json.dumps(profile, indent=2, sort_keys=True)
+        + "\n",
+    }
 
 
 PROFILES = RECEIPTS / "profiles"
@@ -346,6 +400,19 @@ def refused_profiles() -> dict[Path, str]:
             "`public_base_url` not an http(s) URL",
         ),
         "chain_id_too_large": ({"chain_id": 2**64}, "an integer above 2^64 - 1"),
+        "status_list_null": ({"status_list": None}, "`status_list` given as null"),
+        "status_list_bits_one": (
+            {"status_list": {"bits": 1, "uri": EXAMPLE_STATUS_LIST}},
+            "a status list of another width than 2 bits",
+        ),
+        "status_list_unknown_member": (
+            {"status_list": {"bits": 2, "ttl": 300, "uri": EXAMPLE_STATUS_LIST}},
+            "a member `status_list` does not define",
+        ),
+        "status_list_other_origin": (
+            {"status_list": {"bits": 2, "uri": "https://status.example.net/status/ill-lyon"}},
+            "a status list on another origin than `public_base_url`",
+        ),
     }
     files = {
         PROFILES / f"{name}.json": json.dumps({**base, **change}, indent=2, sort_keys=True) + "\n"

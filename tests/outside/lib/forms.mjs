@@ -34,10 +34,10 @@ export function matching(value, pattern, where) {
 
 export const HEX32 = /^0x[0-9a-f]{64}$/;
 
-/** An integer (no fraction, no exponent) within [min, 2^64 - 1]; docs give no upper bound. */
-export function integer(value, min, where) {
+/** An integer (no fraction, no exponent) within [min, max], max 2^64 - 1 unless a field says. */
+export function integer(value, min, where, max = UINT64_MAX) {
   const n = value instanceof JsonNumber ? value.asInteger() : null;
-  if (n === null || n < BigInt(min) || n > UINT64_MAX) throw new FormError(`${where}: not an integer in range`);
+  if (n === null || n < BigInt(min) || n > max) throw new FormError(`${where}: not an integer in range`);
   return n;
 }
 
