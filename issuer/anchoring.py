@@ -14,6 +14,7 @@ from contracts.merkle import MerkleTree
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance
 from offchain_store.records import BatchRecord, BatchState, CertificateRecord, CertificateState
+from offchain_store.work_claims import account_lock
 
 
 def seal_batch(issuance: Issuance, batch_id: str) -> None:
@@ -36,8 +37,15 @@ def seal_batch(issuance: Issuance, batch_id: str) -> None:
 
 
 def anchor_batch(issuance: Issuance, batch_id: str) -> None:
-    """Anchor the sealed root; resumes a prepared or sent transaction instead of making another."""
-    with Session(issuance.engine) as session:
+    """Anchor the sealed root; resumes a prepared or sent transaction instead of making another.
+
+    The anchoring account is held by this process meanwhile (see account_lock), so two
+    workers never prepare transactions with the same nonce.
+    """
+    with (
+        account_lock(issuance.engine, issuance.anchoring_address),
+        Session(issuance.engine) as session,
+    ):
         batch = _batch(session, batch_id)
         if batch.state == BatchState.SEALED:
             _prepare_and_send(issuance, session, batch)

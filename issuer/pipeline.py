@@ -171,11 +171,16 @@ def _known_result_ids(session: Session, issuer_id: str, result_ids: list[str]) -
 
 def unfinished_batches(issuance: Issuance) -> list[str]:
     """Batches of this issuer not yet delivered, oldest first."""
-    with Session(issuance.engine) as session:
+    return unfinished_batch_ids(issuance.engine, issuance.issuer_id)
+
+
+def unfinished_batch_ids(engine: Engine, issuer_id: str) -> list[str]:
+    """Batches of an issuer not yet delivered, oldest first."""
+    with Session(engine) as session:
         query = (
             select(BatchRecord.id)
             .where(
-                BatchRecord.issuer_id == issuance.issuer_id,
+                BatchRecord.issuer_id == issuer_id,
                 BatchRecord.state != BatchState.DELIVERED,
             )
             .order_by(col(BatchRecord.created_at))

@@ -10,17 +10,20 @@ import hashlib
 import multiprocessing
 import multiprocessing.context
 import secrets
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import UTC, datetime
 from multiprocessing import forkserver
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.merkle import leaf_hash
 from issuer.content import CertificateContent, IssuerBranding
 from issuer.design import Design
+from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance, staged_json
 from issuer.render import render_certificate
 from issuer.signing import SigningIdentity, load_signer
@@ -62,9 +65,54 @@ def sign_and_store_batch(
     Raises SigningServiceUnavailable if a signing service stays down longer than
     `retry_seconds`; what was stored stays stored and `resume` finishes the batch.
     """
+    with SigningPool(issuance) as pool:
+        return _sign_and_store_all(
+            issuance,
+            lambda: _pending(issuance, CertificateRecord.batch_id == batch_id),
+            pool=pool,
+            retry_seconds=retry_seconds,
+            sleep=sleep,
+            announce=True,
+        )
+
+
+def sign_and_store_certificates(
+    issuance: Issuance,
+    cert_ids: list[str],
+    *,
+    pool: SigningPool,
+    on_stored: Callable[[], None] = lambda: None,
+    retry_seconds: float = SIGNING_RETRY_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Sign and store those of these (claimed) certificates still waiting; returns how many
+    this call stored (a certificate another worker stored first is left as it is).
+
+    `on_stored` is called at each commit that stored one, so a count survives a failure."""
+    return _sign_and_store_all(
+        issuance,
+        lambda: _pending(issuance, col(CertificateRecord.id).in_(cert_ids)),
+        pool=pool,
+        retry_seconds=retry_seconds,
+        sleep=sleep,
+        announce=False,  # the worker announces the batch's whole count once
+        on_stored=on_stored,
+    )
+
+
+def _sign_and_store_all(
+    issuance: Issuance,
+    pending_now: Callable[[], list[tuple[str, str]]],
+    *,
+    pool: SigningPool,
+    retry_seconds: float,
+    sleep: Callable[[float], None],
+    announce: bool,
+    on_stored: Callable[[], None] = lambda: None,
+) -> int:
     delays = retry_delays(retry_seconds)
-    stored, started = 0, False
-    while pending := _pending(issuance, batch_id):
+    stored, started = 0, not announce
+    while pending := pending_now():
         if not started:
             issuance.progress.start("sign", len(pending))
             started = True
@@ -72,40 +120,38 @@ def sign_and_store_batch(
         # ahead): then one per group of at most STORE_GROUP, so the main process catches up.
         # A crash loses at most the uncommitted group, signed again by the next run.
         with Session(issuance.engine, expire_on_commit=False) as session:
-            _load_batch_records(session, batch_id)  # one query; each store finds its record
             try:
-                uncommitted = 0
-                for cert_id, pdf, more_waiting in _signed_pdfs(issuance, pending):
+                uncommitted, ours = 0, 0
+                for cert_id, pdf, more_waiting in pool.sign(pending):
                     issuance.fault("after_sign")
-                    store_signed_pdf(issuance, cert_id, pdf, session=session)
+                    ours += store_signed_pdf(issuance, cert_id, pdf, session=session)
                     uncommitted += 1
                     if not more_waiting or uncommitted >= STORE_GROUP:
                         session.commit()
-                        uncommitted = 0
+                        stored += _counted(ours, on_stored)
+                        uncommitted = ours = 0
                     issuance.fault("after_store")
                     issuance.progress.advance("sign")
-                    stored += 1
             except SigningServiceUnavailable as error:
                 session.commit()  # what was signed before the outage stays stored
+                stored += _counted(ours, on_stored)
                 _wait_for_service(issuance, error, next(delays, None), retry_seconds, sleep)
             else:
                 session.commit()
+                stored += _counted(ours, on_stored)
     return stored
 
 
-def _load_batch_records(session: Session, batch_id: str) -> None:
-    query = select(CertificateRecord).where(
-        CertificateRecord.batch_id == batch_id,
-        CertificateRecord.state == CertificateState.IMPORTED,
-    )
-    session.exec(query).all()
+def _counted(stored: int, on_stored: Callable[[], None]) -> int:
+    for _ in range(stored):
+        on_stored()
+    return stored
 
 
-def _pending(issuance: Issuance, batch_id: str) -> list[tuple[str, str]]:
+def _pending(issuance: Issuance, which: Any) -> list[tuple[str, str]]:
     with Session(issuance.engine) as session:
         query = select(CertificateRecord).where(
-            CertificateRecord.batch_id == batch_id,
-            CertificateRecord.state == CertificateState.IMPORTED,
+            which, CertificateRecord.state == CertificateState.IMPORTED
         )
         return [(c.id, staged_json(issuance, c)) for c in session.exec(query).all()]
 
@@ -145,20 +191,38 @@ def retry_delays(
 Signed = tuple[str, bytes, bool]  # certificate id, signed PDF, whether more already wait
 
 
-def _signed_pdfs(issuance: Issuance, pending: list[tuple[str, str]]) -> Iterator[Signed]:
-    if issuance.workers <= 1:
-        _init_worker(issuance.signing, issuance.branding, issuance.design)
-        for cert_id, content in pending:
-            yield (*render_and_sign(cert_id, content), False)
-        return
-    context = start_signing_server()
-    with ProcessPoolExecutor(
-        max_workers=issuance.workers,
-        mp_context=context,
-        initializer=_init_pool_worker,
-        initargs=(issuance.signing, issuance.branding, issuance.design),
-    ) as pool:
-        yield from _bounded_map(pool, pending, window=4 * issuance.workers)
+class SigningPool:
+    """The render-and-sign processes (one per core given), kept for as long as it is open."""
+
+    def __init__(self, issuance: Issuance) -> None:
+        self._issuance = issuance
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> SigningPool:
+        issuance = self._issuance
+        if issuance.workers <= 1:
+            _init_worker(issuance.signing, issuance.branding, issuance.design)
+        else:
+            self._pool = ProcessPoolExecutor(
+                max_workers=issuance.workers,
+                mp_context=start_signing_server(),
+                initializer=_init_pool_worker,
+                initargs=(issuance.signing, issuance.branding, issuance.design),
+            )
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def sign(self, pending: list[tuple[str, str]]) -> Iterator[Signed]:
+        """Each certificate rendered and signed, as soon as it is ready."""
+        if self._pool is None:
+            for cert_id, content in pending:
+                yield (*render_and_sign(cert_id, content), False)
+            return
+        yield from _bounded_map(self._pool, pending, window=4 * self._issuance.workers)
 
 
 def _bounded_map(
@@ -193,6 +257,8 @@ def _init_pool_worker(
     identity: SigningIdentity, branding: IssuerBranding, design: Design | None
 ) -> None:
     die_with_parent()  # the parent is the fork server, which dies with the issuing process
+    # Ctrl-C reaches the whole process group: the issuing process decides how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _init_worker(identity, branding, design)
 
 
@@ -226,16 +292,24 @@ def start_signing_server() -> multiprocessing.context.ForkServerContext:
 
 def store_signed_pdf(
     issuance: Issuance, cert_id: str, pdf: bytes, *, session: Session | None = None
-) -> None:
+) -> bool:
     """Encrypt under a fresh data key, store it, and wrap the key for the candidate and recovery.
 
-    With a `session`, the records are changed in it and the caller commits (see STORE_GROUP).
+    Returns False, storing nothing, when the certificate was stored already (another worker
+    signed it first): a certificate is stored once. With a `session`, the records are changed
+    in it and the caller commits (see STORE_GROUP).
     """
     if session is None:
         with Session(issuance.engine) as own:
-            store_signed_pdf(issuance, cert_id, pdf, session=own)
+            done = store_signed_pdf(issuance, cert_id, pdf, session=own)
             own.commit()
-        return
+        return done
+    # The row lock makes a second signer wait here, then find the certificate stored.
+    record = session.get(CertificateRecord, cert_id, with_for_update=True, populate_existing=True)
+    if record is None:
+        raise IssuanceError(f"no certificate {cert_id} to store")
+    if record.state != CertificateState.IMPORTED:
+        return False
     cert_bytes = bytes.fromhex(cert_id)
     data_key, link_key = new_data_key(), new_link_key()
     issuance.blobs.put(cert_id, encrypt_document(pdf, data_key, associated_data=cert_bytes))
@@ -245,8 +319,6 @@ def store_signed_pdf(
     candidate_wrap = wrap_data_key(data_key, link_key, associated_data=cert_bytes)
     recovery_wrap = seal_data_key_for_recovery(data_key, issuance.recovery_public_key)
     sealed_link = issuance.staging.seal(link_key.to_token(), record_id=cert_id, field="link")
-    record = session.get(CertificateRecord, cert_id)
-    assert record is not None and record.state == CertificateState.IMPORTED
     for old in session.exec(select(KeyWrapRecord).where(KeyWrapRecord.certificate_id == cert_id)):
         session.delete(old)
     session.add(
@@ -261,3 +333,4 @@ def store_signed_pdf(
     record.pending_link_key = sealed_link
     record.state = CertificateState.STORED
     record.stored_at = datetime.now(UTC)
+    return True

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import signal
 import sys
+import threading
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,11 +20,20 @@ from rich.text import Text
 from typer._click.exceptions import ClickException as TyperClickException
 
 from contracts.receipt import Receipt
+from issuer.batches import batch_progress
 from issuer.columns import ColumnPlan, load_column_mapping, nearest_names
 from issuer.intake import IntakeReport, read_results
-from issuer.pipeline import Issuance, StageOutcome, run_batch, stage_results, unfinished_batches
+from issuer.pipeline import Issuance, StageOutcome, stage_results, unfinished_batch_ids
 from issuer.recovery import recover_link
+from issuer.work_queue import (
+    WorkerOptions,
+    WorkerSummary,
+    progress_line,
+    run_worker,
+    when_database_answers,
+)
 from offchain_store.crypto import load_recovery_private_key
+from offchain_store.work_claims import DEFAULT_LEASE_SECONDS, WorkerLockHeld
 from sceau import compose
 from sceau.admin_commands import admin_app, audit_app
 from sceau.chain_commands import chain_app, ensure_dev_environment
@@ -96,8 +108,13 @@ def issue(
             help='Column mapping: a \\[columns] table of lines  our_field = "Your header".',
         ),
     ] = None,
+    enqueue: Annotated[
+        bool,
+        typer.Option("--enqueue", help="Only stage the certificates: running workers issue them."),
+    ] = False,
 ) -> None:
-    """Issue certificates for a results file: sign, encrypt, anchor, deliver."""
+    """Issue certificates for a results file: sign, encrypt, anchor, deliver (or, with
+    --enqueue, stage them for `sceau worker` processes)."""
     settings = settings_of(ctx)
     report = read_results(
         results,
@@ -118,12 +135,14 @@ def issue(
         raise typer.Exit(1)
     with RichProgress() as progress:
         issuance = compose.issuance(settings, progress=progress)
-        _finish_earlier_batches(issuance)
         outcome = stage_results(issuance, report, results.read_bytes())
-        for batch_id in outcome.batch_ids:
-            run_batch(issuance, batch_id)
-    _show_summary(report, outcome)
-    _show_locations(settings)
+        if enqueue:
+            _show_enqueued(outcome)
+        else:
+            _work_until_done(issuance, staged=outcome)
+    _show_summary(report, outcome, enqueued=enqueue)
+    if not enqueue:
+        _show_locations(settings)
     if report.rejected:
         raise typer.Exit(1)
 
@@ -133,8 +152,117 @@ def resume(ctx: typer.Context) -> None:
     """Finish every batch an earlier run left unfinished (after a crash or an outage)."""
     with RichProgress() as progress:
         issuance = compose.issuance(settings_of(ctx), progress=progress)
-        done = _finish_earlier_batches(issuance)
+        done = len(_work_until_done(issuance).delivered_batches)
     out.print(f"{done} unfinished batch(es) completed." if done else "Nothing to resume.")
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Work until nothing is left to issue, then exit.")
+    ] = False,
+    cores: Annotated[
+        int | None,
+        typer.Option(min=1, help="Signing processes (default: issue_workers, else every core)."),
+    ] = None,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            help="How long a claim lasts unless renewed: a killed worker's work is "
+            "taken again after this.",
+        ),
+    ] = DEFAULT_LEASE_SECONDS,
+    poll_seconds: Annotated[
+        float, typer.Option(min=0.1, help="How often to look for work when there is none.")
+    ] = 2.0,
+) -> None:
+    """Issue what is staged in the database (by `sceau issue --enqueue`), beside other workers.
+
+    On PostgreSQL any number of workers share the work; on SQLite, one at a time. Stops cleanly
+    on SIGTERM or Ctrl-C, after the piece of work in hand.
+    """
+    settings = settings_of(ctx)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    issuance = when_database_answers(lambda: compose.issuance(settings), stop=stop, say=_say)
+    if cores is not None:
+        issuance = dataclasses.replace(issuance, workers=cores)
+    options = WorkerOptions(once=once, lease_seconds=lease_seconds, poll_seconds=poll_seconds)
+    console.print(
+        f"Worker started: {issuance.workers} signing process(es); "
+        + ("until nothing is left." if once else "until stopped (SIGTERM or Ctrl-C).")
+    )
+    summary = run_worker(issuance, options=options, stop=stop, say=_say)
+    out.print(
+        f"Worker stopped: {summary.stored} certificate(s) signed and stored, "
+        f"{len(summary.delivered_batches)} batch(es) delivered by this worker."
+    )
+
+
+@app.command("progress")
+def progress_command(
+    ctx: typer.Context,
+    batch_ids: Annotated[
+        list[str] | None, typer.Argument(help="Batches to show (default: the unfinished ones).")
+    ] = None,
+) -> None:
+    """Show how far batches got, as read from the database (by any process, on any machine)."""
+    settings = settings_of(ctx)
+    engine = compose.database(settings)
+    wanted = batch_ids or unfinished_batch_ids(engine, settings.issuer_id)
+    if not wanted:
+        out.print("No unfinished batch.")
+        return
+    for batch_id in wanted:
+        progress = batch_progress(engine, batch_id)
+        out.print(progress_line(progress) if progress else f"No batch {batch_id}.", markup=False)
+
+
+def _work_until_done(issuance: Issuance, *, staged: StageOutcome | None = None) -> WorkerSummary:
+    """Issue what is staged (with any workers running), until no batch is left unfinished."""
+    try:
+        return run_worker(
+            issuance, options=WorkerOptions(once=True), stop=threading.Event(), say=_quiet
+        )
+    except WorkerLockHeld:
+        if staged is None or not staged.batch_ids:
+            raise
+        # A worker already runs on this SQLite database: it issues what was just staged.
+        _show_enqueued(staged, running=True)
+        return WorkerSummary()
+
+
+def _show_enqueued(outcome: StageOutcome, *, running: bool = False) -> None:
+    who = "The worker already running" if running else "Workers (`sceau worker`)"
+    for batch_id in outcome.batch_ids:
+        out.print(f"Staged batch {batch_id}.")
+    out.print(
+        f"{who} will sign, anchor and deliver the {outcome.staged} staged certificate(s). "
+        "Follow with `sceau progress`."
+    )
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM or a first Ctrl-C: stop after the piece in hand; a second Ctrl-C: at once."""
+
+    def asked_to_stop(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        console.print("Stopping after the piece of work in hand (its claims are released).")
+
+    signal.signal(signal.SIGTERM, asked_to_stop)
+    signal.signal(signal.SIGINT, asked_to_stop)
+
+
+def _say(line: str) -> None:
+    console.print(f"{datetime.now(UTC):%H:%M:%S} {line}", markup=False, highlight=False)
+
+
+def _quiet(_line: str) -> None:
+    return None
 
 
 @app.command()
@@ -259,13 +387,6 @@ def recover_link_command(
     out.print(f"A new private link for {certificate_id} was sent to {sent_to}.")
 
 
-def _finish_earlier_batches(issuance: Issuance) -> int:
-    pending = unfinished_batches(issuance)
-    for batch_id in pending:
-        run_batch(issuance, batch_id)
-    return len(pending)
-
-
 def _show_rejected(report: IntakeReport, *, to: Console = console) -> None:
     table = Table(title=Text(f"Rejected rows of {report.source_name}"), show_lines=False)
     table.add_column("line", justify="right")
@@ -346,13 +467,13 @@ def _grade_text(fields: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _show_summary(report: IntakeReport, outcome: StageOutcome) -> None:
+def _show_summary(report: IntakeReport, outcome: StageOutcome, *, enqueued: bool) -> None:
     if report.rejected:
         _show_rejected(report)
     table = Table(title=f"Issuance of {report.source_name}")
     table.add_column("outcome")
     table.add_column("count", justify="right")
-    table.add_row("issued", str(outcome.staged))
+    table.add_row("staged for the workers" if enqueued else "issued", str(outcome.staged))
     table.add_row("skipped (already issued)", str(len(outcome.duplicates)))
     table.add_row("rejected", str(len(report.rejected)))
     out.print(table)

@@ -1,0 +1,269 @@
+"""Who is working on what: leased claims on certificates and batches, shared through SQL.
+
+Workers claim with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL), so two never take the
+same rows; a claim is a lease, renewed while its worker lives, so the work of a killed worker
+is taken again once its lease runs out. SQLite has no row locks: there one worker process at
+a time holds a file lock beside the database. One anchoring account is used by one process at
+a time through a PostgreSQL advisory lock keyed by its address, so nonces never collide.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import secrets
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Column, ColumnElement, DateTime, and_, delete, exists, or_, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from offchain_store.errors import StoreError
+from offchain_store.records import BatchRecord, BatchState, CertificateRecord, CertificateState
+
+DEFAULT_LEASE_SECONDS = 60.0
+SQLITE_ONE_WORKER = "SQLite allows one worker at a time; use PostgreSQL for several"
+
+
+class ClaimKind(StrEnum):
+    CERTIFICATE = "certificate"  # to render, sign, encrypt and store
+    BATCH = "batch"  # to seal, anchor and deliver
+
+
+class WorkClaimRecord(SQLModel, table=True):
+    """A lease on one piece of work: held by `worker_id` until `lease_until` (UTC)."""
+
+    __tablename__ = "work_claims"
+
+    kind: str = Field(primary_key=True)  # a ClaimKind (plain text: no database enum type)
+    subject_id: str = Field(primary_key=True)  # a certificate's or a batch's id
+    worker_id: str = Field(index=True)
+    lease_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    claimed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class WorkerLockHeld(StoreError):
+    """Another worker process already works on this SQLite database."""
+
+    def __init__(self) -> None:
+        super().__init__(SQLITE_ONE_WORKER + ".")
+
+
+def new_worker_id() -> str:
+    """A worker's name in claims: host and process, made unique by a random tail."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(kw_only=True)
+class WorkClaims:
+    """One worker's claims on one database (leases measured on this machine's UTC clock)."""
+
+    engine: Engine
+    issuer_id: str
+    worker_id: str = field(default_factory=new_worker_id)
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    clock: Callable[[], datetime] = _utcnow
+
+    def claim_certificates(self, limit: int) -> list[str]:
+        """Up to `limit` certificates waiting to be signed that nobody else holds; now ours."""
+        claim = _claim_join(ClaimKind.CERTIFICATE, col(CertificateRecord.id))
+        with Session(self.engine) as session:
+            query = (
+                select(CertificateRecord.id)
+                .outerjoin(WorkClaimRecord, claim)
+                .where(
+                    CertificateRecord.issuer_id == self.issuer_id,
+                    CertificateRecord.state == CertificateState.IMPORTED,
+                    self._free(),
+                )
+                .order_by(col(CertificateRecord.batch_id), col(CertificateRecord.source_line))
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=CertificateRecord)
+            )
+            ids = list(session.exec(query).all())
+            self._take(session, ClaimKind.CERTIFICATE, ids)
+            session.commit()
+        return ids
+
+    def claim_batch(self) -> str | None:
+        """The oldest undelivered batch with nothing left to sign that nobody else holds."""
+        claim = _claim_join(ClaimKind.BATCH, col(BatchRecord.id))
+        unsigned = exists().where(
+            col(CertificateRecord.batch_id) == col(BatchRecord.id),
+            col(CertificateRecord.state) == CertificateState.IMPORTED,
+        )
+        with Session(self.engine) as session:
+            query = (
+                select(BatchRecord.id)
+                .outerjoin(WorkClaimRecord, claim)
+                .where(
+                    BatchRecord.issuer_id == self.issuer_id,
+                    BatchRecord.state != BatchState.DELIVERED,
+                    ~unsigned,
+                    self._free(),
+                )
+                .order_by(col(BatchRecord.created_at))
+                .limit(1)
+                .with_for_update(skip_locked=True, of=BatchRecord)
+            )
+            batch_id = session.exec(query).first()
+            if batch_id is not None:
+                self._take(session, ClaimKind.BATCH, [batch_id])
+            session.commit()
+        return batch_id
+
+    def renew(self) -> int:
+        """Push every lease of this worker forward (its heartbeat); returns how many."""
+        with Session(self.engine) as session:
+            done = session.execute(
+                update(WorkClaimRecord)
+                .where(col(WorkClaimRecord.worker_id) == self.worker_id)
+                .values(lease_until=self._lease_end())
+            )
+            session.commit()
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+    def release(self, kind: ClaimKind, subject_ids: list[str]) -> None:
+        """Let go of these claims (done, or given back); others' claims are left alone."""
+        with Session(self.engine) as session:
+            for start in range(0, len(subject_ids), 500):
+                session.execute(
+                    delete(WorkClaimRecord).where(
+                        col(WorkClaimRecord.worker_id) == self.worker_id,
+                        col(WorkClaimRecord.kind) == kind,
+                        col(WorkClaimRecord.subject_id).in_(subject_ids[start : start + 500]),
+                    )
+                )
+            session.commit()
+
+    def release_all(self) -> None:
+        """Let go of every claim of this worker (on a clean stop)."""
+        with Session(self.engine) as session:
+            session.execute(
+                delete(WorkClaimRecord).where(col(WorkClaimRecord.worker_id) == self.worker_id)
+            )
+            session.commit()
+
+    def forget_every_claim(self) -> None:
+        """Drop all claims: only for the one worker of a SQLite database, whose claims found
+        at start are a killed predecessor's."""
+        with Session(self.engine) as session:
+            session.execute(delete(WorkClaimRecord))
+            session.commit()
+
+    def _free(self) -> ColumnElement[bool]:
+        """No claim, an expired one, or our own (taken again after a lost connection)."""
+        return or_(
+            col(WorkClaimRecord.subject_id).is_(None),
+            col(WorkClaimRecord.lease_until) < self.clock(),
+            col(WorkClaimRecord.worker_id) == self.worker_id,
+        )
+
+    def _lease_end(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.lease_seconds)
+
+    def _take(self, session: Session, kind: ClaimKind, ids: list[str]) -> None:
+        # The subjects' rows are locked by this transaction, so no other claimer touches
+        # their claims until it commits.
+        now, until = self.clock(), self._lease_end()
+        held = {
+            claim.subject_id: claim
+            for claim in session.exec(
+                select(WorkClaimRecord).where(
+                    WorkClaimRecord.kind == kind, col(WorkClaimRecord.subject_id).in_(ids)
+                )
+            )
+        }
+        for subject_id in ids:
+            claim = held.get(subject_id)
+            if claim is None:
+                claim = WorkClaimRecord(
+                    kind=kind,
+                    subject_id=subject_id,
+                    worker_id="",
+                    lease_until=until,
+                    claimed_at=now,
+                )
+            claim.worker_id, claim.lease_until, claim.claimed_at = self.worker_id, until, now
+            session.add(claim)
+
+
+def _claim_join(kind: ClaimKind, subject: Mapped[str]) -> ColumnElement[bool]:
+    return and_(col(WorkClaimRecord.kind) == kind, col(WorkClaimRecord.subject_id) == subject)
+
+
+def claimed_count(engine: Engine, kind: ClaimKind, subject_ids: list[str]) -> int:
+    """How many of these subjects some worker holds a live claim on right now."""
+    if not subject_ids:
+        return 0
+    with Session(engine) as session:
+        query = select(WorkClaimRecord.subject_id).where(
+            WorkClaimRecord.kind == kind,
+            col(WorkClaimRecord.subject_id).in_(subject_ids),
+            col(WorkClaimRecord.lease_until) >= _utcnow(),
+        )
+        return len(session.exec(query).all())
+
+
+@contextmanager
+def account_lock(engine: Engine, address: str) -> Iterator[None]:
+    """Hold the anchoring account `address` for this process while it prepares, sends and
+    records a transaction. PostgreSQL: an advisory lock; SQLite: nothing (one worker)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = account_lock_key(address)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
+
+
+def account_lock_key(address: str) -> int:
+    """A signed 64-bit advisory lock key for an account, the same in every process."""
+    digest = hashlib.sha256(b"sceau-account|" + address.lower().encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def single_worker_lock(engine: Engine) -> Iterator[None]:
+    """On SQLite, hold the one-worker lock of the database file (raises WorkerLockHeld when
+    another process has it); on PostgreSQL, nothing: row claims share the work."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    handle = _lock_file(Path(database))
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkerLockHeld() from None
+        yield  # the kernel drops the lock when this process ends, however it ends
+    finally:
+        handle.close()
+
+
+def _lock_file(database: Path) -> IO[bytes]:
+    # A file of its own: SQLite's POSIX locks on the database belong to the process, and
+    # closing another descriptor of that file would drop them.
+    path = database.with_name(database.name + ".worker-lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    return os.fdopen(fd, "r+b")
