@@ -13,9 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_abi.exceptions import DecodingError
-from eth_utils.crypto import keccak
+from contracts.keccak import selector
 
 CONTRACT_NAME = "CertificateRegistry"
 ABI_RESOURCE = f"abi/{CONTRACT_NAME}.json"
@@ -72,10 +70,7 @@ def _error_selectors() -> dict[bytes, tuple[str, tuple[str, ...]]]:
     for entry in load_artifact().abi:
         if entry.get("type") == "error":
             errors[entry["name"]] = tuple(arg["type"] for arg in entry.get("inputs", []))
-    return {
-        keccak(text=f"{name}({','.join(types)})")[:4]: (name, types)
-        for name, types in errors.items()
-    }
+    return {selector(f"{name}({','.join(types)})"): (name, types) for name, types in errors.items()}
 
 
 def decode_revert(data: bytes | str | None) -> DecodedRevert | None:
@@ -87,6 +82,10 @@ def decode_revert(data: bytes | str | None) -> DecodedRevert | None:
     if known is None:
         return None
     name, types = known
+    # Imported here: only the issuer's client decodes reverts, and eth_abi is slow to import.
+    from eth_abi.abi import decode as abi_decode
+    from eth_abi.exceptions import DecodingError
+
     try:
         args = tuple(abi_decode(list(types), raw[4:]))
     except DecodingError:

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
-
 from contracts.abi import load_artifact
 from contracts.errors import RegistryError, RpcUnavailable
+from contracts.keccak import keccak256, selector, to_checksum_address
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -31,11 +29,11 @@ T = TypeVar("T")
 def _event_topic(name: str) -> bytes:
     """topics[0] of event `name` of the committed registry ABI (its signature's Keccak-256)."""
     event = next(e for e in load_artifact().abi if e["type"] == "event" and e["name"] == name)
-    return keccak(text=f"{name}({','.join(i['type'] for i in event['inputs'])})")
+    return keccak256(f"{name}({','.join(i['type'] for i in event['inputs'])})".encode("ascii"))
 
 
 ROOT_ANCHORED_TOPIC = _event_topic("RootAnchored")  # its first indexed argument is the root
-CURRENT_PROFILE_SELECTOR = keccak(text="currentProfile()")[:4]
+CURRENT_PROFILE_SELECTOR = selector("currentProfile()")
 
 
 class TransactionMismatch(enum.StrEnum):

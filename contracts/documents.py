@@ -14,8 +14,9 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from eth_utils.address import to_checksum_address
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ValidationError
+
+from contracts.keccak import to_checksum_address
 
 Document = TypeVar("Document", bound=BaseModel)
 

@@ -9,11 +9,10 @@ carried up unchanged; a single leaf is its own root. A proof lists sibling hashe
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
-
-from eth_utils.crypto import keccak
+from collections.abc import Callable, Iterable, Sequence
 
 from contracts.errors import InvalidInput
+from contracts.keccak import bulk_keccak256, keccak256
 
 LEAF_TAG = b"SCEAU/leaf/v1"
 CERTIFICATE_ID_SIZE = 16
@@ -21,6 +20,7 @@ SALT_SIZE = 32
 HASH_SIZE = 32
 
 Proof = tuple[bytes, ...]
+_PURE_PYTHON_LEAVES = 64  # up to here a tree is hashed faster than pycryptodome imports
 
 
 def parse_hash32(value: bytes | str, what: str = "hash") -> bytes:
@@ -52,11 +52,11 @@ def leaf_hash(certificate_id: bytes, salt: bytes, pdf_sha256: bytes) -> bytes:
     _check_size(certificate_id, CERTIFICATE_ID_SIZE, "certificate_id")
     _check_size(salt, SALT_SIZE, "salt")
     _check_size(pdf_sha256, HASH_SIZE, "pdf_sha256")
-    inner = keccak(LEAF_TAG + bytes(certificate_id) + bytes(salt) + bytes(pdf_sha256))
-    return keccak(inner)
+    inner = keccak256(LEAF_TAG + bytes(certificate_id) + bytes(salt) + bytes(pdf_sha256))
+    return keccak256(inner)
 
 
-def node_hash(a: bytes, b: bytes) -> bytes:
+def node_hash(a: bytes, b: bytes, keccak: Callable[[bytes], bytes] = keccak256) -> bytes:
     """Hash two sibling nodes, smaller first (order-independent, as OpenZeppelin does)."""
     return keccak(a + b) if a <= b else keccak(b + a)
 
@@ -121,10 +121,12 @@ class MerkleTree:
 
 
 def _build_levels(leaves: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], ...]:
+    # A batch's tree is thousands of hashes: worth the C code's import (contracts.keccak).
+    keccak = bulk_keccak256() if len(leaves) > _PURE_PYTHON_LEAVES else keccak256
     levels = [leaves]
     while len(levels[-1]) > 1:
         level = levels[-1]
-        parents = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        parents = [node_hash(level[i], level[i + 1], keccak) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             parents.append(level[-1])
         levels.append(tuple(parents))

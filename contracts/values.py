@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from eth_utils.crypto import keccak
+from contracts.keccak import keccak256
 
 TxKind = Literal[
     "deploy",
@@ -58,7 +58,7 @@ class Role(enum.Enum):
     @property
     def id(self) -> bytes:
         """The role's bytes32 id (zero for the admin role, keccak256 of the name otherwise)."""
-        return bytes(32) if self is Role.ADMIN else keccak(text=self.value)
+        return bytes(32) if self is Role.ADMIN else keccak256(self.value.encode("ascii"))
 
 
 class TxState(enum.Enum):

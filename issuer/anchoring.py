@@ -14,6 +14,7 @@ from contracts.merkle import MerkleTree
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance
 from offchain_store.records import BatchRecord, BatchState, CertificateRecord, CertificateState
+from offchain_store.statuses import assign_slots
 from offchain_store.work_claims import account_lock
 
 
@@ -32,6 +33,8 @@ def seal_batch(issuance: Issuance, batch_id: str) -> None:
         for cert in stored:
             cert.proof = json.dumps(["0x" + p.hex() for p in tree.proof(_b32(cert.leaf))])
         batch.root = "0x" + tree.root.hex()
+        # Each certificate's random slot in its issuer's status list, drawn with the tree.
+        assign_slots(session, batch.issuer_id, [c.id for c in stored])
         batch.state = BatchState.SEALED
         session.commit()
 

@@ -38,10 +38,16 @@ from sceau import compose
 from sceau.admin_commands import admin_app, audit_app
 from sceau.chain_commands import chain_app, ensure_dev_environment
 from sceau.console import RichProgress, console, exit_code_for, out
+from sceau.db_commands import db_app
 from sceau.delivery_commands import letters_app
 from sceau.keys_commands import keys_app
 from sceau.revocation_commands import purge_command, revocations_app, revoke
 from sceau.settings import Settings, load_settings
+from sceau.suspension_commands import (
+    publish_status_list_command,
+    suspend_command,
+    unsuspend_command,
+)
 from sceau.trust_commands import trust_app
 from sceau.verify_command import verify
 
@@ -58,6 +64,10 @@ app.command("revoke")(revoke)
 app.command("purge")(purge_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
+app.command("suspend")(suspend_command)
+app.command("unsuspend")(unsuspend_command)
+app.command("publish-status-list")(publish_status_list_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(trust_app, name="trust")
 app.add_typer(letters_app, name="letters")
@@ -321,11 +331,20 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Server processes; each builds its own engine, keys and chain client."
+        ),
+    ] = 1,
 ) -> None:
     """Serve the pages and the JSON API (an access log without ids, keys or bodies)."""
     from sceau.web.server import run_server
 
-    run_server(settings_of(ctx), host=host, port=port)
+    config_file = ctx.find_root().obj if isinstance(ctx.find_root().obj, Path) else None
+    settings = settings_of(ctx)
+    compose.database(settings).dispose()  # an old schema stops here, with the command to run
+    run_server(settings, host=host, port=port, workers=workers, config_file=config_file)
 
 
 @app.command("profile")

@@ -14,7 +14,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from eth_utils.address import to_checksum_address
 from pydantic import JsonValue
 
 from contracts.chain_facts import (
@@ -25,6 +24,7 @@ from contracts.chain_facts import (
     transaction_mismatch,
 )
 from contracts.errors import RegistryError, RpcUnavailable
+from contracts.keccak import to_checksum_address
 from contracts.merkle import parse_hash32, process_proof
 from contracts.receipt import Receipt
 from contracts.values import AnchorRecord, CertificateStatus, Role

@@ -1,8 +1,9 @@
 """The registry's views a verifier reads, as raw `eth_call`s on a `ChainNode`.
 
-Calls are encoded and answers decoded with eth_abi against the committed ABI
-(contracts/abi/CertificateRegistry.json), so a change of the contract's view signatures shows
-here as it does in the client. No contract object is built: one view, one POST.
+Calls are encoded and answers decoded (contracts.abi_words, no eth_abi: it is slow to import)
+against the committed ABI (contracts/abi/CertificateRegistry.json), so a change of the
+contract's view signatures shows here as it does in the client. No contract object is built:
+one view, one POST.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from eth_abi.abi import decode, encode
-from eth_abi.exceptions import DecodingError
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
-
 from contracts.abi import load_artifact
+from contracts.abi_words import AbiDecodingError, decode_words, encode_arguments
 from contracts.errors import RegistryError
+from contracts.keccak import selector, to_checksum_address
 from contracts.values import (
     AnchorRecord,
     CertificateStatus,
@@ -38,7 +36,7 @@ def _view(name: str) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
     entry = next(e for e in load_artifact().abi if e["type"] == "function" and e["name"] == name)
     inputs = tuple(_abi_type(i) for i in entry["inputs"])
     outputs = tuple(_abi_type(o) for o in entry["outputs"])
-    return keccak(text=f"{name}({','.join(inputs)})")[:4], inputs, outputs
+    return selector(f"{name}({','.join(inputs)})"), inputs, outputs
 
 
 def _abi_type(parameter: dict[str, Any]) -> str:
@@ -117,11 +115,11 @@ class RegistryReads:
         return bool(held)
 
     def _call(self, name: str, *args: Any, block: int | str = "latest") -> tuple[Any, ...]:
-        selector, inputs, outputs = _view(name)
-        answer = self.node.call(self.address, selector + encode(list(inputs), list(args)), block)
+        function, inputs, outputs = _view(name)
+        answer = self.node.call(self.address, function + encode_arguments(inputs, args), block)
         try:
-            return tuple(decode(list(outputs), answer))
-        except (DecodingError, ValueError, OverflowError):
+            return decode_words(outputs, answer)
+        except AbiDecodingError:
             raise RegistryError(f"the registry's answer to {name} cannot be decoded") from None
 
 

@@ -1,26 +1,27 @@
-"""One chain node, asked in raw JSON-RPC over one kept-alive HTTP session: no web3, no middleware.
+"""One chain node, asked in raw JSON-RPC over kept-alive HTTP connections: no web3, no middleware.
 
 web3's default middleware sends `eth_chainId` around calls and builds contract objects per
 read; a verifier needs a handful of read-only methods, so it posts them itself and decodes the
-answers with eth_abi (`verifier.registry_reads`). Failures become the typed errors of
-`contracts.errors`: `RpcUnavailable` (no answer) or `RegistryError` (an unusable answer).
+answers (`verifier.registry_reads`). The HTTP is the standard library's (requests costs a tenth
+of a second to import, more than `sceau verify` spends on the chain). Failures become the typed
+errors of `contracts.errors`: `RpcUnavailable` (no answer) or `RegistryError` (an unusable one).
 """
 
 from __future__ import annotations
 
+import http.client
 import itertools
+import json
 import threading
+import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from contracts.errors import RegistryError, RpcUnavailable
 
 DEFAULT_TIMEOUT = 5.0
-POOL_SIZE = 64  # concurrent requests of one process to one node (the web server's threads)
-_NO_ANSWER = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, OSError)
+_NO_ANSWER = (OSError, http.client.HTTPException)
 
 
 class RpcRefused(RegistryError):
@@ -32,15 +33,15 @@ class RpcRefused(RegistryError):
 
 
 class ChainNode:
-    """A JSON-RPC node at `url`: one `requests.Session` (kept-alive connections), shared by
-    the threads of the process; every `request` is one HTTP POST."""
+    """A JSON-RPC node at `url`: one `HttpSession` (a kept-alive connection per thread), shared
+    by the threads of the process; every `request` is one HTTP POST."""
 
     def __init__(
-        self, url: str, *, timeout: float = DEFAULT_TIMEOUT, session: requests.Session | None = None
+        self, url: str, *, timeout: float = DEFAULT_TIMEOUT, session: HttpSession | None = None
     ) -> None:
         self.url = url
         self.timeout = timeout
-        self.session = session or _session(url)
+        self.session = session or HttpSession(url)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -92,15 +93,99 @@ class ChainNode:
         self.session.close()
 
 
-def _session(url: str) -> requests.Session:
-    session = requests.Session()
-    # The proxy settings of the environment, read once: requests would scan os.environ per POST.
-    session.proxies.update(requests.utils.get_environ_proxies(url))
-    session.trust_env = False
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+class HttpAnswer:
+    """The body of an HTTP answer, whatever its status: a JSON-RPC error comes as JSON too."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def json(self) -> Any:
+        """The body parsed as JSON; ValueError when it is not."""
+        return json.loads(self.body)
+
+
+class HttpSession:
+    """POSTs of JSON to one node over kept-alive connections, one per thread, through the
+    proxy the environment names for the node's URL (read once, as requests did)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("the node's URL is not an http(s) URL")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._proxy = _proxy_for(url, parts)
+        self._local = threading.local()
+
+    def post(self, url: str, *, json: object, timeout: float) -> HttpAnswer:
+        """POST `json` to the node; OSError or http.client.HTTPException without an answer.
+
+        A kept-alive connection the node closed meanwhile fails before any answer: the request
+        is sent once more on a new one (every method a verifier sends only reads).
+        """
+        body = _json_bytes(json)
+        target = url if self._proxy and not self._https else self._path
+        for attempt in (1, 2):
+            connection, reused = self._connection(timeout)
+            try:
+                connection.request("POST", target, body, {"Content-Type": "application/json"})
+                answer = connection.getresponse()
+                content = answer.read()
+            except (ConnectionError, http.client.RemoteDisconnected, http.client.CannotSendRequest):
+                self.close()
+                if reused and attempt == 1:
+                    continue
+                raise
+            except _NO_ANSWER:
+                self.close()
+                raise
+            if answer.will_close:
+                self.close()
+            return HttpAnswer(content)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        """Close this thread's connection (the next POST opens a new one)."""
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            connection.close()
+
+    def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.timeout = timeout
+            if connection.sock is not None:
+                connection.sock.settimeout(timeout)
+            return connection, True
+        connection = self._connect(timeout)
+        self._local.connection = connection
+        return connection, False
+
+    def _connect(self, timeout: float) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        if self._proxy is None:
+            return kind(self._host, self._port, timeout=timeout)
+        proxy_host, proxy_port = self._proxy
+        connection = kind(proxy_host, proxy_port, timeout=timeout)
+        if self._https:
+            connection.set_tunnel(self._host, self._port)
+        return connection
+
+
+def _proxy_for(url: str, parts: urllib.parse.SplitResult) -> tuple[str, int | None] | None:
+    """The (host, port) of the environment's proxy for `url` (HTTP(S)_PROXY, NO_PROXY), or None."""
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or urllib.request.proxy_bypass(parts.netloc):
+        return None
+    where = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return (where.hostname, where.port) if where.hostname else None
+
+
+def _json_bytes(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _quantity(value: object, what: str) -> int:
