@@ -10,7 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from issuer.content import IssuerBranding
-from issuer.delivery import Mailer, build_delivery_email, candidate_language
+from issuer.delivery import (
+    Mailer,
+    build_delivery_email,
+    candidate_language,
+    certificate_message_id,
+)
 from issuer.delivery_pack import DeliveryPacks, write_pack
 from issuer.dispatch import build_receipt, private_link
 from issuer.errors import IssuanceError
@@ -82,12 +87,17 @@ def recover_link(recovery: Recovery, cert_id: str, recovery_key: PrivateKey) -> 
             sender=recovery.sender,
             language=candidate_language(cert.language, recovery.issuer_language),
         )
-        # A message of its own, not a copy of the first delivery (outbox files are per Message-ID).
-        domain = recovery.sender.rpartition("@")[2]
-        message.replace_header("Message-ID", f"<cert-{cert_id}-{secrets.token_hex(4)}@{domain}>")
+        message.replace_header("Message-ID", recovery_message_id(cert_id, recovery.sender))
         session.commit()  # the new wrap first: if sending fails, recovering again works
         recovery.mailer.send(message)
         return cert.candidate_email
+
+
+def recovery_message_id(certificate_id: str, sender: str) -> str:
+    """The certificate's Message-ID with a random tail: a message of its own, not a copy of
+    the first delivery (outbox files are per Message-ID), on the same normalised domain."""
+    local, _, domain = certificate_message_id(certificate_id, sender)[1:-1].partition("@")
+    return f"<{local}-{secrets.token_hex(4)}@{domain}>"
 
 
 def _open_with_recovery_key(

@@ -34,7 +34,8 @@ def purge(
     certificate_years: int,
     actor: str = "system:retention",
 ) -> PurgeOutcome:
-    """Delete old access-log entries; revoke and shred certificates past their retention."""
+    """Delete old access-log entries; revoke and shred certificates past their retention
+    (then the status list says so, when `revocations` carries one)."""
     with Session(revocations.engine) as session:
         result = session.execute(
             delete(AccessLogRecord).where(
@@ -62,6 +63,6 @@ def purge(
             now=now,
             audit=revocations.audit,
         )
-    if expired:
-        carry_out(revocations, actor=actor)
+    if expired:  # the status list is signed and published again by carry_out (if composed)
+        carry_out(revocations, actor=actor, now=now)
     return PurgeOutcome(access_entries_deleted=deleted, certificates_expired=len(expired))

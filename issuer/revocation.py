@@ -10,9 +10,10 @@ letter in a delivery pack), and the database file is rewritten so no erased byte
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,6 +32,8 @@ from issuer.delivery import erase_outbox_messages
 from issuer.delivery_pack import DeliveryPacks, awaiting_letter, erase_pack_file, write_pack
 from issuer.dispatch import erase_receipt
 from issuer.errors import IssuanceError
+from issuer.status_list import StatusListPublication, publish_status_list
+from offchain_store.audit import append as append_audit
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey
 from offchain_store.erasure import forget_erased_rows
@@ -46,6 +49,7 @@ from offchain_store.records import (
     hashed_result_id,
 )
 from offchain_store.shares import candidate_data_key
+from offchain_store.work_claims import account_lock
 
 AuditHook = Callable[[Session, str, str, str, dict[str, Any]], None]
 """(session, actor, action, subject, details): appends to the audit log in the same transaction."""
@@ -53,6 +57,15 @@ AuditHook = Callable[[Session, str, str, str, dict[str, Any]], None]
 
 def _no_audit(_s: Session, _actor: str, _action: str, _subject: str, _d: dict[str, Any]) -> None:
     return None
+
+
+def audit_log(
+    session: Session, actor: str, action: str, subject: str, details: dict[str, Any]
+) -> None:
+    """The AuditHook of the service: the hash-chained audit log, at the current UTC time."""
+    append_audit(
+        session, actor=actor, action=action, subject=subject, details=details, now=datetime.now(UTC)
+    )
 
 
 class RevocationError(IssuanceError):
@@ -100,13 +113,18 @@ class DeliveredCopies:
 
 @dataclass(frozen=True, kw_only=True)
 class Revocations:
-    """What carrying out revocations needs."""
+    """What carrying out revocations needs; the status list, if given, is signed again and its
+    hash published after each shredding. `revoker_address` is the account the chain client
+    sends from: held (account_lock) while a transaction is prepared and sent, so revocations
+    never take a nonce that anchoring, on the same account in another process, also took."""
 
     engine: Engine
     blobs: BlobStore
     chain: RevocationChain
     audit: AuditHook = _no_audit
     copies: DeliveredCopies | None = None
+    status_list: StatusListPublication | None = None
+    revoker_address: str | None = None
 
 
 CATEGORIES = {reason.name.lower(): reason for reason in RevocationReason if reason.value}
@@ -241,7 +259,7 @@ def approve_request(
         now=now,
         audit=revocations.audit,
     )
-    return carry_out(revocations, actor=actor)
+    return carry_out(revocations, actor=actor, now=now)
 
 
 def revoke_and_shred(
@@ -263,7 +281,7 @@ def revoke_and_shred(
         now=now,
         audit=revocations.audit,
     )
-    return carry_out(revocations, actor=actor)
+    return carry_out(revocations, actor=actor, now=now)
 
 
 def _decide(
@@ -296,11 +314,33 @@ def requests(
     return found
 
 
-def carry_out(revocations: Revocations, *, actor: str) -> int:
+def carry_out(revocations: Revocations, *, actor: str, now: datetime | None = None) -> int:
     """Revoke every approved request on chain in one batch, then shred; resumes a sent batch.
+    Then, if anything was shredded, the status list is signed again (at `now`) and published.
 
     Returns how many certificates were revoked and shredded.
     """
+    with account_held(revocations.engine, revocations.revoker_address):
+        done = _revoke_approved(revocations, actor)
+    # Outside the account's lock: the list's hash is sent by the anchoring account, which may
+    # be this same account (a second hold of the lock from this process would wait forever).
+    if done and revocations.status_list is not None:
+        publish_status_list(revocations.status_list, now=now or datetime.now(UTC))
+    return done
+
+
+@contextmanager
+def account_held(engine: Engine, address: str | None) -> Iterator[None]:
+    """The account's lock (account_lock) while its transactions are prepared and sent; None:
+    an account no other process uses (nothing to hold)."""
+    if address is None:
+        yield
+        return
+    with account_lock(engine, address):
+        yield
+
+
+def _revoke_approved(revocations: Revocations, actor: str) -> int:
     done = _finish_in_flight(revocations, actor)
     with Session(revocations.engine) as session:
         approved = list(

@@ -22,7 +22,7 @@ from contracts.client import PreparedTransaction, TxOutcome, TxState
 from contracts.errors import TransactionDropped, TransactionReverted
 from contracts.values import SuspensionReason, SuspensionRecord
 from issuer.errors import IssuanceError
-from issuer.revocation import AuditHook, UnknownCertificate, _no_audit
+from issuer.revocation import AuditHook, UnknownCertificate, _no_audit, account_held
 from issuer.status_list import StatusListPublication, publish_status_list
 from offchain_store.records import CertificateRecord, CertificateState
 from offchain_store.statuses import (
@@ -53,12 +53,14 @@ class SuspensionChain(Protocol):
 @dataclass(frozen=True, kw_only=True)
 class Suspensions:
     """What carrying out suspensions needs: records, a chain client holding SUSPENDER_ROLE,
-    and the issuer's status list (signed again, its hash published, after each change)."""
+    and the issuer's status list (signed again, its hash published, after each change).
+    `suspender_address`, the client's account, is held while its transactions are sent."""
 
     engine: Engine
     chain: SuspensionChain
     status_list: StatusListPublication | None = None
     audit: AuditHook = _no_audit
+    suspender_address: str | None = None
 
 
 REASONS = {reason.name.lower(): reason for reason in SuspensionReason if reason.value}
@@ -178,6 +180,15 @@ def _saved(session: Session, change: SuspensionChangeRecord) -> SuspensionChange
 def carry_out(suspensions: Suspensions, *, actor: str, now: datetime) -> int:
     """Send every approved change on chain (one batch per kind), finish the ones in flight,
     then sign and publish the status list again. Returns how many changes were carried out."""
+    with account_held(suspensions.engine, suspensions.suspender_address):
+        done = _send_approved(suspensions, actor, now)
+    # Outside the lock: the list's hash goes from the anchoring account, maybe this same one.
+    if suspensions.status_list is not None:
+        publish_status_list(suspensions.status_list, now=now)
+    return done
+
+
+def _send_approved(suspensions: Suspensions, actor: str, now: datetime) -> int:
     done = _finish_in_flight(suspensions, actor)
     with Session(suspensions.engine) as session:
         live: list[SuspensionChangeRecord] = []
@@ -194,10 +205,7 @@ def carry_out(suspensions: Suspensions, *, actor: str, now: datetime) -> int:
             if batch:
                 _prepare_and_send(suspensions, session, action, batch)
         session.commit()
-    done += _finish_in_flight(suspensions, actor)
-    if suspensions.status_list is not None:
-        publish_status_list(suspensions.status_list, now=now)
-    return done
+    return done + _finish_in_flight(suspensions, actor)
 
 
 def _void_if_revoked(session: Session, change: SuspensionChangeRecord) -> bool:

@@ -261,3 +261,9 @@ def ensure_issuer(session: Session, issuer_id: str, name: str) -> IssuerRecord:
     session.commit()
     session.refresh(issuer)
     return issuer
+
+
+def ensure_issuer_named(engine: Engine, issuer_id: str, name: str) -> None:
+    """`ensure_issuer` in a transaction of its own, for callers that hold only an engine."""
+    with Session(engine) as session:
+        ensure_issuer(session, issuer_id, name)

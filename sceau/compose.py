@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from contracts.client import RegistryClient
 from contracts.keystore import load_account
@@ -22,13 +19,13 @@ from issuer.design import check_design, load_design
 from issuer.keys import certificate_pem, issuer_profile, register_keys_in_use
 from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
 from issuer.recovery import Recovery
-from issuer.revocation import AuditHook, DeliveredCopies, Revocations
+from issuer.revocation import AuditHook, DeliveredCopies, Revocations, audit_log
 from issuer.signing import SignatureLevel, SigningIdentity, load_signer
-from offchain_store.audit import append as append_audit
+from issuer.status_list import StatusListPolicy, StatusListPublication, status_list_signer
+from issuer.suspension import Suspensions
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
-from offchain_store.records import ensure_issuer as ensure_issuer_record
-from offchain_store.records import make_engine
+from offchain_store.records import ensure_issuer_named, make_engine
 from offchain_store.schema import create_schema
 from offchain_store.staging import StagingVault
 from sceau.settings import ConfigurationError, Settings
@@ -150,8 +147,10 @@ def issuance(
     *,
     progress: Progress | None = None,
     fault: FaultHook = _no_fault,
+    engine: Engine | None = None,
 ) -> Issuance:
-    """Everything the issuer's pipeline needs, from the settings."""
+    """Everything the issuer's pipeline needs, from the settings; on `engine` if given (the
+    process's own), else on one opened here."""
     workers = settings.issue_workers or os.cpu_count() or 1
     if workers > 1:
         # The signing fork server imports its code on another core while this process
@@ -163,7 +162,7 @@ def issuance(
     client = registry(settings, account=account)
     chain_id, address = settings.resolved_chain()
     identity = signing_identity(settings)
-    engine = database(settings)
+    engine = engine or database(settings)
     ensure_issuer(engine, settings)
     the_branding = branding(settings)
     design = load_design(settings.design_file)
@@ -201,17 +200,16 @@ def issuance(
 
 
 def ensure_issuer(engine: Engine, settings: Settings) -> None:
-    with Session(engine) as session:
-        ensure_issuer_record(session, settings.issuer_id, settings.issuer_name)
+    """The configured issuer's row, created or renamed."""
+    ensure_issuer_named(engine, settings.issuer_id, settings.issuer_name)
 
 
-def profile(settings: Settings) -> IssuerProfile:
+def profile(settings: Settings, *, engine: Engine | None = None) -> IssuerProfile:
     """The issuer's public profile, from its key history and the configured chain."""
     chain_id, address = settings.resolved_chain()
-    engine = database(settings)
     try:
         return issuer_profile(
-            engine,
+            engine or database(settings),
             settings.issuer_id,
             name=settings.issuer_name,
             public_base_url=settings.public_base_url,
@@ -242,31 +240,49 @@ def recovery(settings: Settings) -> Recovery:
 
 def audit_hook() -> AuditHook:
     """Admin actions go to the hash-chained audit log, in the caller's transaction."""
-
-    def record(
-        session: Session, actor: str, action: str, subject: str, details: dict[str, Any]
-    ) -> None:
-        append_audit(
-            session,
-            actor=actor,
-            action=action,
-            subject=subject,
-            details=details,
-            now=datetime.now(UTC),
-        )
-
-    return record
+    return audit_log
 
 
-def revocations(settings: Settings) -> Revocations:
-    """What carrying out revocations needs: records, blobs and a chain client that may revoke."""
-    engine = database(settings)
+def revocations(
+    settings: Settings, *, engine: Engine | None = None, blobs: BlobStore | None = None
+) -> Revocations:
+    """What carrying out revocations needs: records, blobs, a chain client that may revoke,
+    and the status list published again after each shredding; on the process's own engine
+    and blob store when given."""
+    engine = engine or database(settings)
+    account = revoking_account(settings)
     return Revocations(
         engine=engine,
-        blobs=blob_store(settings),
-        chain=registry(settings, account=revoking_account(settings)),
+        blobs=blobs or blob_store(settings),
+        chain=registry(settings, account=account),
         audit=audit_hook(),
         copies=delivered_copies(settings, engine=engine),
+        status_list=status_list_publication(settings, engine=engine),
+        revoker_address=account.address,
+    )
+
+
+def status_list_publication(settings: Settings, *, engine: Engine) -> StatusListPublication:
+    """The issuer's list: signed with the PDF signing key, its hash published by the issuer
+    account (ISSUER_ROLE)."""
+    return StatusListPublication(
+        engine=engine,
+        issuer_id=settings.issuer_id,
+        signer=status_list_signer(signing_identity(settings)),
+        policy=StatusListPolicy(public_base_url=settings.public_base_url),
+        chain=registry(settings, account=anchoring_account(settings)),
+    )
+
+
+def suspensions(settings: Settings, *, engine: Engine) -> Suspensions:
+    """Suspensions sent by the revoking account (it needs SUSPENDER_ROLE), then the list."""
+    account = revoking_account(settings)
+    return Suspensions(
+        engine=engine,
+        chain=registry(settings, account=account),
+        status_list=status_list_publication(settings, engine=engine),
+        audit=audit_hook(),
+        suspender_address=account.address,
     )
 
 

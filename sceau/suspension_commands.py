@@ -9,12 +9,7 @@ from typing import Annotated
 
 import typer
 
-from issuer.status_list import (
-    StatusListPolicy,
-    StatusListPublication,
-    publish_status_list,
-    status_list_signer,
-)
+from issuer.status_list import StatusListPublication, publish_status_list
 from issuer.suspension import SuspensionOutcome, Suspensions, lift_now, suspend_now
 from sceau import compose
 from sceau.console import out
@@ -39,27 +34,13 @@ def _settings(ctx: typer.Context) -> Settings:
 
 
 def status_list_publication(settings: Settings) -> StatusListPublication:
-    """The issuer's list: signed with the PDF signing key, its hash published by the issuer
-    account (ISSUER_ROLE). Belongs in sceau.compose, beside `revocations`."""
-    return StatusListPublication(
-        engine=compose.database(settings),
-        issuer_id=settings.issuer_id,
-        signer=status_list_signer(compose.signing_identity(settings)),
-        policy=StatusListPolicy(public_base_url=settings.public_base_url),
-        chain=compose.registry(settings, account=compose.anchoring_account(settings)),
-    )
+    """The issuer's list, on a database of the command's own (see compose)."""
+    return compose.status_list_publication(settings, engine=compose.database(settings))
 
 
 def suspensions(settings: Settings) -> Suspensions:
-    """Suspensions sent by the revoking account (it needs SUSPENDER_ROLE), then the list.
-    Belongs in sceau.compose, beside `revocations`."""
-    publication = status_list_publication(settings)
-    return Suspensions(
-        engine=publication.engine,
-        chain=compose.registry(settings, account=compose.revoking_account(settings)),
-        status_list=publication,
-        audit=compose.audit_hook(),
-    )
+    """What suspending needs, on a database of the command's own (see compose)."""
+    return compose.suspensions(settings, engine=compose.database(settings))
 
 
 def suspend_command(

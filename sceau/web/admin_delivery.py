@@ -31,53 +31,14 @@ from sceau.web.admin_pages import (
     query_number,
 )
 from sceau.web.deps import State
-from sceau.web.i18n import language_of
+from sceau.web.i18n import DELIVERY, Catalogs, language_of
 from sceau.web.pages import error_page
 
 router = APIRouter(prefix="/admin/letters", include_in_schema=False)
 
 LETTER_SENDERS: Final = (AdminRole.ISSUER,)
 
-DELIVERY_WORDS: Final[dict[str, dict[str, str]]] = {
-    "fr": {
-        "title": "Lettres à remettre",
-        "intro": "Les candidats sans adresse électronique reçoivent leur lien personnel par "
-        "une lettre imprimée. Téléchargez le lot, imprimez-le, remettez chaque lettre à son "
-        "candidat, supprimez le fichier, puis confirmez la remise : le lot est alors détruit "
-        "et Sceau ne garde plus rien qui ouvre ces certificats.",
-        "warning": "Chaque page ouvre un certificat : ne laissez le fichier ni dans un dossier "
-        "partagé ni dans une boîte de réception.",
-        "none": "Aucune lettre n'attend d'être remise.",
-        "col.pack": "Lot",
-        "col.source": "Fichier source",
-        "col.date": "Délivré le",
-        "col.letters": "Lettres",
-        "download": "Télécharger le lot (PDF)",
-        "confirm": "Confirmer la remise",
-        "confirm.help": "À faire seulement une fois toutes les lettres remises en main propre.",
-        "confirmed": "Remise confirmée : {n} lettre(s) ; le lot est détruit.",
-        "problem": "La remise n'a pas pu être confirmée :",
-    },
-    "en": {
-        "title": "Letters to hand over",
-        "intro": "Candidates without an e-mail address get their private link in a printed "
-        "letter. Download the pack, print it, hand each letter to its candidate, delete the "
-        "file, then confirm the hand-over: the pack is then destroyed and Sceau keeps nothing "
-        "that opens those certificates.",
-        "warning": "Each page opens a certificate: leave the file neither in a shared folder nor "
-        "in a mailbox.",
-        "none": "No letter is waiting to be handed over.",
-        "col.pack": "Pack",
-        "col.source": "Results file",
-        "col.date": "Issued on",
-        "col.letters": "Letters",
-        "download": "Download the pack (PDF)",
-        "confirm": "Confirm the hand-over",
-        "confirm.help": "Only once every letter has been handed over in person.",
-        "confirmed": "Hand-over confirmed: {n} letter(s); the pack is destroyed.",
-        "problem": "The hand-over could not be confirmed:",
-    },
-}
+DELIVERY_WORDS: Final = Catalogs(DELIVERY)  # sceau/locale/*/LC_MESSAGES/delivery.po
 
 
 class DeliveryWords(PageWords):

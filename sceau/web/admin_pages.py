@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,12 +23,20 @@ from contracts.errors import RegistryError
 from issuer.batches import recent_batches
 from issuer.columns import ColumnMappingError, parse_column_mapping
 from issuer.intake import IntakeReport, ResultsFileError, parse_results
-from issuer.revocation import DecisionRefused, RevocationError, approve_request, decide, requests
+from issuer.revocation import (
+    DecisionRefused,
+    RevocationError,
+    UnknownCertificate,
+    approve_request,
+    decide,
+    requests,
+)
+from issuer.suspension import REASONS, SuspensionError, lift_now, suspend_now
 from offchain_store.audit import count, entries, verify_chain
 from offchain_store.records import RequestState
 from offchain_store.tokens import AdminRole, AdminTokenRecord, TokenError, authenticate, get_token
 from sceau.web.deps import State
-from sceau.web.i18n import language_of
+from sceau.web.i18n import ADMIN, Catalogs, language_of
 from sceau.web.import_jobs import ImportJobs, JobView
 from sceau.web.pages import error_page, render
 from sceau.web.session import (
@@ -49,7 +57,7 @@ MAX_MAPPING_BYTES = 16 * 1024  # fits in the multipart slack below
 _MULTIPART_SLACK = 64 * 1024  # room for the form's other fields and boundaries
 AUDIT_PAGE = 100
 BATCHES_SHOWN = 200
-OUTCOMES = ("approved", "refused")
+OUTCOMES = ("approved", "refused", "suspended", "lifted")
 
 # Each section, the roles that may open it (admin always may), and its words.
 SECTIONS: tuple[tuple[str, str, tuple[AdminRole, ...]], ...] = (
@@ -61,309 +69,7 @@ SECTIONS: tuple[tuple[str, str, tuple[AdminRole, ...]], ...] = (
 )
 ISSUER, BATCH_READERS, REVOKER, AUDITOR, _LETTER_HANDLERS = (roles for _, _, roles in SECTIONS)
 
-ADMIN_WORDS: dict[str, dict[str, str]] = {
-    "fr": {
-        "home.title": "Administration",
-        "nav.label": "Sections de l'administration",
-        "nav.home": "Accueil",
-        "nav.import": "Importer des résultats",
-        "nav.batches": "Lots délivrés",
-        "nav.revocations": "Demandes de révocation",
-        "nav.audit": "Journal d'audit",
-        "nav.letters": "Lettres à remettre",
-        "action.revocation.requested": "Révocation demandée par le candidat",
-        "action.erasure.requested": "Effacement demandé par le candidat",
-        "action.revocation.approved": "Demande approuvée",
-        "action.revocation.refused": "Demande refusée",
-        "action.certificate.revoked": "Certificat révoqué et effacé",
-        "action.token.created": "Jeton créé",
-        "action.token.revoked": "Jeton retiré",
-        "action.keys.signing_rotated": "Certificat de signature remplacé",
-        "action.keys.anchoring_rotated": "Adresse d'ancrage remplacée",
-        "action.letters.handed_over": "Lettres remises",
-        "action.profile.publishing": "Profil de l'émetteur publié sur la chaîne",
-        "home.letters": "Les lettres des candidats sans courriel, à imprimer et remettre.",
-        "home.import": "Vérifier un fichier de résultats et délivrer les certificats.",
-        "home.batches": "Les lots délivrés et leurs transactions d'ancrage.",
-        "home.revocations": "Approuver ou refuser les demandes des candidats.",
-        "home.audit": "Les actions d'administration et l'intégrité du journal.",
-        "home.nothing": "Ce jeton n'ouvre aucune section.",
-        "signed_in_as": "Connecté avec le jeton",
-        "role": "rôle :",
-        "role.admin": "administrateur",
-        "role.issuer": "émission",
-        "role.revoker": "révocation",
-        "role.auditor": "audit",
-        "login.intro": "Collez votre jeton d'accès. Il sert à ouvrir une session de 8 heures ; "
-        "il n'est conservé ni dans le navigateur ni dans la page.",
-        "import.intro": "Fichier de résultats validés par le jury, 10 Mo au plus : CSV "
-        "(séparateur virgule, point-virgule ou tabulation ; UTF-8 ou Windows-1252), XLSX, ODS "
-        "ou JSON. Les noms de colonnes usuels, en français ou en anglais, sont reconnus. "
-        "Chaque ligne est vérifiée avant toute délivrance.",
-        "import.file": "Fichier de résultats (.csv, .xlsx, .ods ou .json)",
-        "import.columns": "Correspondance des colonnes (facultatif, fichier .toml)",
-        "import.columns_hint": "Une table [columns], une ligne par colonne : notre champ = "
-        'votre en-tête, par exemple level = "Niveau final".',
-        "import.check": "Vérifier seulement",
-        "import.checked": "Vérification seulement : {n} certificat(s) seraient délivrés. Rien "
-        "n'a été signé, ancré ni envoyé.",
-        "import.read_as": "Lu comme :",
-        "import.columns_title": "Colonnes comprises",
-        "import.rows_title": "Ce qui serait délivré",
-        "import.ignored": "ignorée",
-        "import.ignored_columns": "Colonnes ignorées :",
-        "import.repeated": "Lignes {lines} identiques ({rid}) : un seul certificat.",
-        "import.by_email": "e-mail",
-        "import.by_letter": "lettre",
-        "col.column": "Votre colonne",
-        "col.field": "Compris comme",
-        "col.how": "Comment",
-        "col.name": "Nom",
-        "col.level": "Niveau",
-        "col.delivery": "Remise",
-        "how.known_name": "nom reconnu",
-        "how.mapping_file": "fichier de correspondance",
-        "how.skill_column": "colonne de compétence",
-        "how.not_understood": "non comprise",
-        "how.no_header": "sans en-tête",
-        "how.mapped_elsewhere": "le fichier de correspondance désigne une autre colonne",
-        "import.issue_valid": "Délivrer les lignes valides même si d'autres sont rejetées",
-        "import.submit": "Vérifier et délivrer",
-        "import.no_file": "Choisissez un fichier de résultats.",
-        "import.too_large": "Ce fichier dépasse 10 Mo.",
-        "import.unreadable": "Ce fichier ne peut pas être lu :",
-        "import.rejected": "Lignes rejetées",
-        "import.nothing_issued": "Rien n'a été délivré : {n} ligne(s) rejetée(s). Corrigez-les "
-        "et importez à nouveau le fichier, ou cochez « Délivrer les lignes valides ».",
-        "import.no_valid_rows": "Aucune ligne valide : rien à délivrer.",
-        "col.line": "Ligne",
-        "col.result_id": "Identifiant du résultat",
-        "col.reasons": "Motifs",
-        "job.title": "Import de",
-        "job.phase": "Étape",
-        "job.phase.queued": "En attente de la fin d'un autre import",
-        "job.phase.preparing": "Préparation (clés, chaîne)",
-        "job.phase.staging": "Enregistrement des lignes",
-        "job.phase.sign": "Rendu, signature, chiffrement",
-        "job.phase.anchor": "Ancrage sur la chaîne",
-        "job.phase.deliver": "Envoi aux candidats",
-        "job.phase.done": "Terminé",
-        "job.phase.failed": "Arrêté sur une erreur",
-        "job.phase.interrupted": "Interrompu",
-        "job.phase.enqueued": "Confié au « sceau worker » en cours, qui délivre ces certificats",
-        "job.progress": "Avancement",
-        "job.batch": "Lot",
-        "job.of": "sur",
-        "job.issued": "Certificats délivrés",
-        "job.skipped": "Lignes déjà délivrées, ignorées",
-        "job.rejected": "Lignes rejetées, non délivrées",
-        "job.resumed": "Lots inachevés repris",
-        "job.refresh": "Actualiser",
-        "job.error.chain": "La chaîne de blocs est injoignable ou a refusé la transaction.",
-        "job.error.signing": "La clé de signature ne peut pas être utilisée.",
-        "job.error.delivery": "L'envoi des messages aux candidats a échoué.",
-        "job.error.issuance": "La délivrance a échoué.",
-        "job.error.storage": "L'enregistrement a échoué.",
-        "job.error.configuration": "La configuration est incomplète.",
-        "job.error.internal": "Une erreur interne est survenue ; le détail est dans le journal "
-        "du serveur.",
-        "job.error.interrupted": "Le serveur qui menait cet import s'est arrêté. Ce qui est "
-        "délivré est conservé ; « sceau resume » ou un « sceau worker » termine les lots "
-        "inachevés.",
-        "job.retry": "Ce qui est déjà délivré est conservé. Corrigez la cause, puis importez à "
-        "nouveau le fichier : les lots inachevés seront terminés, les lignes déjà délivrées "
-        "ignorées.",
-        "job.another": "Importer un autre fichier",
-        "batches.none": "Aucun lot pour l'instant.",
-        "col.source": "Fichier source",
-        "col.state": "État",
-        "col.date": "Date",
-        "col.root": "Racine de Merkle",
-        "col.transaction": "Transaction",
-        "col.block": "Bloc",
-        "batch.open": "en signature",
-        "batch.sealed": "scellé",
-        "batch.anchoring": "en cours d'ancrage",
-        "batch.anchored": "ancré",
-        "batch.delivered": "délivré",
-        "rev.none": "Aucune demande en attente.",
-        "rev.certificate": "Certificat",
-        "rev.kind": "Demande",
-        "rev.requested": "Reçue le",
-        "rev.explanation": "Explication du candidat",
-        "rev.no_explanation": "(aucune explication)",
-        "rev.note": "Note de décision (obligatoire, gardée au journal d'audit)",
-        "rev.approve": "Approuver et révoquer",
-        "rev.refuse": "Refuser",
-        "rev.warning": "Approuver révoque le certificat sur la chaîne et détruit son contenu. "
-        "C'est définitif.",
-        "rev.approved": "Demande approuvée : {n} certificat(s) révoqué(s) sur la chaîne et "
-        "détruit(s).",
-        "rev.refused": "Demande refusée.",
-        "rev.note_missing": "Donnez une note pour motiver la décision.",
-        "rev.not_decided": "La décision n'a pas pu être enregistrée :",
-        "rev.not_carried_out": "La demande est approuvée, mais la révocation n'a pas pu être "
-        "inscrite sur la chaîne pour l'instant. Elle le sera à la prochaine approbation, ou "
-        "avec « sceau revocations run ». Détail :",
-        "audit.intact": "Journal intact : {n} entrée(s), chaîne de hachage vérifiée.",
-        "audit.broken": "Journal altéré, à examiner avant toute autre action :",
-        "audit.none": "Le journal est vide.",
-        "col.seq": "N°",
-        "col.actor": "Auteur",
-        "col.action": "Action",
-        "col.subject": "Objet",
-        "audit.newer": "Entrées plus récentes",
-        "audit.older": "Entrées plus anciennes",
-    },
-    "en": {
-        "home.title": "Administration",
-        "nav.label": "Administration sections",
-        "nav.home": "Home",
-        "nav.import": "Import results",
-        "nav.batches": "Issued batches",
-        "nav.revocations": "Revocation requests",
-        "nav.audit": "Audit log",
-        "home.import": "Check a results file and issue the certificates.",
-        "home.batches": "Issued batches and their anchoring transactions.",
-        "home.revocations": "Approve or refuse the candidates' requests.",
-        "nav.letters": "Letters to hand over",
-        "action.revocation.requested": "Revocation requested by the candidate",
-        "action.erasure.requested": "Erasure requested by the candidate",
-        "action.revocation.approved": "Request approved",
-        "action.revocation.refused": "Request refused",
-        "action.certificate.revoked": "Certificate revoked and erased",
-        "action.token.created": "Token created",
-        "action.token.revoked": "Token withdrawn",
-        "action.keys.signing_rotated": "Signing certificate replaced",
-        "action.keys.anchoring_rotated": "Anchoring address replaced",
-        "action.letters.handed_over": "Letters handed over",
-        "action.profile.publishing": "Issuer profile published on chain",
-        "home.letters": "Letters for candidates without an e-mail address, to print and hand over.",
-        "home.audit": "Admin actions and the integrity of the log.",
-        "home.nothing": "This token opens no section.",
-        "signed_in_as": "Signed in with the token",
-        "role": "role:",
-        "role.admin": "administrator",
-        "role.issuer": "issuing",
-        "role.revoker": "revoking",
-        "role.auditor": "auditing",
-        "login.intro": "Paste your access token. It opens an 8-hour session; it is kept "
-        "neither in the browser nor in the page.",
-        "import.intro": "A file of jury-approved results, 10 MB at most: CSV (comma, semicolon "
-        "or tab separated; UTF-8 or Windows-1252), XLSX, ODS or JSON. The usual column names, "
-        "in French or English, are understood. Every row is checked before anything is issued.",
-        "import.file": "Results file (.csv, .xlsx, .ods or .json)",
-        "import.columns": "Column mapping (optional, a .toml file)",
-        "import.columns_hint": "A [columns] table, one line per column: our field = your "
-        'header, for example level = "Niveau final".',
-        "import.check": "Check only",
-        "import.checked": "Check only: {n} certificate(s) would be issued. Nothing was signed, "
-        "anchored or sent.",
-        "import.read_as": "Read as:",
-        "import.columns_title": "Columns understood",
-        "import.rows_title": "What would be issued",
-        "import.ignored": "ignored",
-        "import.ignored_columns": "Columns ignored:",
-        "import.repeated": "Lines {lines} are the same ({rid}): one certificate.",
-        "import.by_email": "e-mail",
-        "import.by_letter": "letter",
-        "col.column": "Your column",
-        "col.field": "Understood as",
-        "col.how": "How",
-        "col.name": "Name",
-        "col.level": "Level",
-        "col.delivery": "Delivery",
-        "how.known_name": "known name",
-        "how.mapping_file": "mapping file",
-        "how.skill_column": "skill column",
-        "how.not_understood": "not understood",
-        "how.no_header": "no header",
-        "how.mapped_elsewhere": "the mapping file chose another column",
-        "import.issue_valid": "Issue the valid rows even when others are rejected",
-        "import.submit": "Check and issue",
-        "import.no_file": "Choose a results file.",
-        "import.too_large": "This file is larger than 10 MB.",
-        "import.unreadable": "This file cannot be read:",
-        "import.rejected": "Rejected rows",
-        "import.nothing_issued": "Nothing was issued: {n} row(s) rejected. Fix them and import "
-        "the file again, or tick “Issue the valid rows”.",
-        "import.no_valid_rows": "No valid row: nothing to issue.",
-        "col.line": "Line",
-        "col.result_id": "Result id",
-        "col.reasons": "Reasons",
-        "job.title": "Import of",
-        "job.phase": "Step",
-        "job.phase.queued": "Waiting for another import to finish",
-        "job.phase.preparing": "Preparing (keys, chain)",
-        "job.phase.staging": "Recording the rows",
-        "job.phase.sign": "Render, sign, encrypt",
-        "job.phase.anchor": "Anchoring on chain",
-        "job.phase.deliver": "Delivering to candidates",
-        "job.phase.done": "Finished",
-        "job.phase.failed": "Stopped on an error",
-        "job.phase.interrupted": "Interrupted",
-        "job.phase.enqueued": "Handed to the running `sceau worker`, which issues them",
-        "job.progress": "Progress",
-        "job.batch": "Batch",
-        "job.of": "of",
-        "job.issued": "Certificates issued",
-        "job.skipped": "Rows already issued, skipped",
-        "job.rejected": "Rows rejected, not issued",
-        "job.resumed": "Unfinished batches resumed",
-        "job.refresh": "Refresh",
-        "job.error.chain": "The blockchain cannot be reached or refused the transaction.",
-        "job.error.signing": "The signing key cannot be used.",
-        "job.error.delivery": "Sending the messages to candidates failed.",
-        "job.error.issuance": "Issuing failed.",
-        "job.error.storage": "Saving failed.",
-        "job.error.configuration": "The configuration is incomplete.",
-        "job.error.internal": "An internal error occurred; the details are in the server log.",
-        "job.error.interrupted": "The server running this import stopped. What was issued is "
-        "kept; `sceau resume` or a `sceau worker` finishes the unfinished batches.",
-        "job.retry": "What was issued is kept. Fix the cause, then import the file again: "
-        "unfinished batches will be finished and rows already issued skipped.",
-        "job.another": "Import another file",
-        "batches.none": "No batch yet.",
-        "col.source": "Source file",
-        "col.state": "State",
-        "col.date": "Date",
-        "col.root": "Merkle root",
-        "col.transaction": "Transaction",
-        "col.block": "Block",
-        "batch.open": "being signed",
-        "batch.sealed": "sealed",
-        "batch.anchoring": "being anchored",
-        "batch.anchored": "anchored",
-        "batch.delivered": "delivered",
-        "rev.none": "No pending request.",
-        "rev.certificate": "Certificate",
-        "rev.kind": "Request",
-        "rev.requested": "Received on",
-        "rev.explanation": "The candidate's explanation",
-        "rev.no_explanation": "(no explanation)",
-        "rev.note": "Decision note (required, kept in the audit log)",
-        "rev.approve": "Approve and revoke",
-        "rev.refuse": "Refuse",
-        "rev.warning": "Approving revokes the certificate on chain and destroys its content. "
-        "This cannot be undone.",
-        "rev.approved": "Request approved: {n} certificate(s) revoked on chain and destroyed.",
-        "rev.refused": "Request refused.",
-        "rev.note_missing": "Give a note explaining the decision.",
-        "rev.not_decided": "The decision could not be recorded:",
-        "rev.not_carried_out": "The request is approved, but the revocation could not be "
-        "written on chain for now. It will be at the next approval, or with "
-        "`sceau revocations run`. Details:",
-        "audit.intact": "Log intact: {n} entries, hash chain checked.",
-        "audit.broken": "Log tampered with; investigate before any other action:",
-        "audit.none": "The log is empty.",
-        "col.seq": "No.",
-        "col.actor": "Actor",
-        "col.action": "Action",
-        "col.subject": "Subject",
-        "audit.newer": "Newer entries",
-        "audit.older": "Older entries",
-    },
-}
+ADMIN_WORDS: Final = Catalogs(ADMIN)  # sceau/locale/*/LC_MESSAGES/admin.po
 
 
 class PageWords:
@@ -643,6 +349,56 @@ def decide_revocation(
     )
 
 
+@router.post("/suspensions")
+def change_suspension(
+    request: Request,
+    state: State,
+    csrf: FormField = "",
+    certificate_id: FormField = "",
+    change: FormField = "",
+    reason: FormField = "",
+    suspension_note: FormField = "",
+) -> Response:
+    """Suspend a certificate (reversible, nothing shredded) or lift its suspension, on chain
+    at once, with a note for the audit log (a field of its own name: the page's other notes
+    decide revocation requests)."""
+    note = suspension_note
+    who = _admit_form(request, state, csrf, *REVOKER)
+    if isinstance(who, Response):
+        return who
+    if change not in ("suspend", "lift"):
+        return _revocations(request, state, who, 422, problem="susp.refused")
+    asked = {"susp_certificate": certificate_id.strip().lower(), "susp_note": note}
+    if not note.strip():
+        return _revocations(request, state, who, 422, problem="rev.note_missing", **asked)
+    try:
+        with state.revoking:  # the revoking account sends suspensions too
+            _change_suspension(state, who, change, asked["susp_certificate"], reason, note)
+    except UnknownCertificate:
+        return _revocations(request, state, who, 404, problem="susp.unknown", **asked)
+    except SuspensionError as error:
+        return _revocations(
+            request, state, who, 422, problem="susp.refused", detail=str(error), **asked
+        )
+    except RegistryError as error:
+        problem, detail = "susp.not_carried_out", str(error)
+        return _revocations(request, state, who, 503, problem=problem, detail=detail, **asked)
+    outcome = "suspended" if change == "suspend" else "lifted"
+    return RedirectResponse(f"/admin/revocations?outcome={outcome}", status_code=303)
+
+
+def _change_suspension(
+    state: AppState, who: SignedIn, change: str, certificate_id: str, reason: str, note: str
+) -> None:
+    actor, now = f"token:{who.token.id}", state.now()
+    if change == "suspend":
+        suspend_now(
+            state.suspensions(), certificate_id, reason=reason, note=note, actor=actor, now=now
+        )
+    else:
+        lift_now(state.suspensions(), certificate_id, note=note, actor=actor, now=now)
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, state: State) -> Response:
     who = _admit(request, state, *AUDITOR)
@@ -803,6 +559,7 @@ def _revocations(
     **context: Any,
 ) -> HTMLResponse:
     pending = requests(state.engine, states=(RequestState.PENDING,))
+    context.setdefault("reasons", tuple(REASONS))
     return _page(
         request, state, "admin_revocations.html", who, status_code, pending=pending, **context
     )

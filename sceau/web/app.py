@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException
 
 from contracts.errors import RegistryError
 from issuer.revocation import RevocationError, UnknownCertificate, UnknownRequest
-from offchain_store.errors import MalformedToken, StoreError
+from issuer.suspension import SuspensionError
+from offchain_store.errors import BlobStoreUnavailable, MalformedToken, StoreError
 from offchain_store.shares import (
     CertificateNotFound,
     CertificateRevoked,
@@ -35,6 +36,7 @@ from sceau.web import (
     routes_admin,
     routes_api,
     routes_candidate,
+    routes_status,
 )
 from sceau.web.access_log import AccessLog
 from sceau.web.errors import (
@@ -44,6 +46,8 @@ from sceau.web.errors import (
     ProofNotFound,
     UploadTooLarge,
 )
+from sceau.web.i18n import require_catalogs
+from sceau.web.routes_status import StatusListNotFound
 from sceau.web.state import AppState
 
 log = logging.getLogger("sceau.web")
@@ -55,6 +59,7 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (ProofNotFound, 404, "proof_not_found"),
     (UnknownRequest, 404, "request_not_found"),
     (UnknownCertificate, 404, "certificate_not_found"),
+    (StatusListNotFound, 404, "status_list_not_found"),
     (UploadTooLarge, 413, "too_large"),
     (NotAPdf, 415, "not_a_pdf"),
     (TokenForbidden, 403, "forbidden"),
@@ -66,13 +71,18 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (InvalidShareRequest, 422, "invalid_request"),
     (MalformedToken, 403, "wrong_link_key"),
     (RevocationError, 422, "revocation_refused"),
+    (SuspensionError, 422, "suspension_refused"),
     (RegistryError, 503, "chain_unavailable"),
     (ConfigurationError, 503, "not_configured"),
+    (BlobStoreUnavailable, 503, "storage_error"),
     (StoreError, 500, "storage_error"),
 )
 
 
 STATIC = Path(__file__).parent / "static"
+# Answers with their own caching: static files, vendored scripts, the signed status list
+# (public, max-age = its ttl, with an ETag). Every other answer is never cached.
+OWN_CACHING = ("/static/", "/vendor/", "/status/")
 NODE_MODULES = Path(__file__).parents[2] / "node_modules"
 VENDOR = {  # served by Sceau itself: no CDN, nothing that tells a third party who looked
     "pdfjs": NODE_MODULES / "pdfjs-dist" / "legacy" / "build",
@@ -98,6 +108,7 @@ mimetypes.add_type("text/javascript", ".mjs")
 
 def create_app(settings: Settings) -> FastAPI:
     """The whole web app for these settings."""
+    require_catalogs()  # a page without its words is refused at start, not at first reader
     app = FastAPI(
         title="Sceau",
         version="1",
@@ -116,6 +127,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_api.router)
     app.include_router(routes_candidate.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_status.public)
+    app.include_router(routes_status.admin)
     app.add_middleware(AccessLog)  # added last: the outermost layer, it sees every answer
     for kind, status, code in HTTP_STATUS:
         app.add_exception_handler(kind, _handler(status, code))
@@ -132,7 +145,7 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if not request.url.path.startswith(("/static/", "/vendor/")):
+    if not request.url.path.startswith(OWN_CACHING):
         headers["Cache-Control"] = "no-store"  # certificate pages and answers are never cached
     return response
 

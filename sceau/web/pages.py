@@ -83,9 +83,10 @@ def status_page(certificate_id: str, request: Request, state: State) -> HTMLResp
 @router.get("/s/{share_id}", response_class=HTMLResponse)
 def share_page(share_id: str, request: Request, state: State) -> HTMLResponse:
     """What can be told without the key (unknown, revoked, ended, expired, used up) heads the
-    page; otherwise the page's script opens the share with the key from the fragment."""
+    page; otherwise the page's script opens the share with the key from the fragment (a
+    suspension, public on the certificate's status page too, is said beside the report)."""
     try:
-        living_share(state.engine, share_id, now=state.now())
+        share = living_share(state.engine, share_id, now=state.now())
     except (ShareNotFound, CertificateNotFound):
         return error_page(request, state, 404, "error.share_unknown", tone="notice")
     except CertificateRevoked as revoked:
@@ -99,7 +100,8 @@ def share_page(share_id: str, request: Request, state: State) -> HTMLResponse:
         )
     except ShareExhausted:
         return error_page(request, state, 410, "error.share_exhausted", tone="notice")
-    return render(request, state, "share.html", share_id=share_id)
+    status = public_status(state.engine, share.certificate_id)
+    return render(request, state, "share.html", share_id=share_id, status=status)
 
 
 @router.get("/me/{certificate_id}", response_class=HTMLResponse)
@@ -109,7 +111,7 @@ def candidate_page(certificate_id: str, request: Request, state: State) -> HTMLR
         return error_page(request, state, 404, "error.not_found")
     if found.status == "revoked":
         return _revoked_page(request, state, certificate_id)
-    return render(request, state, "candidate.html", certificate_id=certificate_id)
+    return render(request, state, "candidate.html", certificate_id=certificate_id, status=found)
 
 
 def _revoked_page(request: Request, state: State, certificate_id: str) -> HTMLResponse:

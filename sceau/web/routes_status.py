@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from issuer.status_list import MEDIA_TYPE, StatusListPolicy, served_list
 from issuer.suspension import SuspensionOutcome, lift_now, suspend_now
-from sceau.suspension_commands import suspensions
 from sceau.web.deps import State
 from sceau.web.errors import WebError
 from sceau.web.json_bodies import StrictJsonRoute
@@ -43,7 +42,7 @@ class StatusListNotFound(WebError):
     responses={
         200: {"content": {MEDIA_TYPE: {}}, "description": "The signed status list (a JWT)."},
         304: {"description": "Unchanged since the ETag given in If-None-Match."},
-        404: {"description": "No status list for this issuer."},
+        **error_answers(404, 422),
     },
 )
 def status_list(issuer_id: str, request: Request, state: State) -> Response:
@@ -107,7 +106,7 @@ def suspend(
     """Suspend a certificate on chain now (reversible; nothing is shredded)."""
     with state.revoking:  # one revoking account per process: one transaction at a time
         outcome = suspend_now(
-            suspensions(state.settings),
+            state.suspensions(),
             certificate_id,
             reason=body.reason.value,
             note=body.note,
@@ -122,7 +121,7 @@ def unsuspend(certificate_id: str, body: Lifting, state: State, token: Revoker) 
     """Lift a certificate's suspension on chain now."""
     with state.revoking:
         outcome = lift_now(
-            suspensions(state.settings),
+            state.suspensions(),
             certificate_id,
             note=body.note,
             actor=_actor(token),

@@ -21,13 +21,19 @@ class CertificateStatus(BaseModel):
 
     certificate_id: str
     issuer: str
-    status: str  # issued | pending | revoked
+    status: str  # issued | pending | suspended | revoked
     anchored_at: datetime | None = None
     chain_id: int | None = None
     contract: str | None = None
     transaction: str | None = None
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    suspended_at: datetime | None = Field(
+        default=None, description="Block time of the suspension that stands (reversible)."
+    )
+    suspension_reason: str | None = Field(
+        default=None, description="Why it is suspended: appeal, inquiry, payment or other."
+    )
 
 
 class SharedCertificateBody(BaseModel):

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from contracts.profile import IssuerProfile
 from issuer.delivery_pack import DeliveryPacks
 from issuer.revocation import AuditHook, Revocations
+from issuer.suspension import Suspensions
 from offchain_store.blobs import BlobStore
 from sceau import compose
 from sceau.settings import Settings
@@ -38,6 +39,7 @@ class AppState:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     chain_cache: ChainCache = field(default_factory=ChainCache)
     _revocations: Revocations | None = None
+    _suspensions: Suspensions | None = None
     # One revoking account per process: its transactions are sent one after another.
     revoking: threading.Lock = field(default_factory=threading.Lock)
 
@@ -50,7 +52,7 @@ class AppState:
     def profile(self) -> IssuerProfile:
         with self._lock:
             if self._profile is None or time.monotonic() - self._profile_at > PROFILE_TTL_SECONDS:
-                self._profile = compose.profile(self.settings)
+                self._profile = compose.profile(self.settings, engine=self.engine)
                 self._profile_at = time.monotonic()
             return self._profile
 
@@ -68,19 +70,20 @@ class AppState:
         return compose.audit_hook()
 
     def revocations(self) -> Revocations:
-        """What revoking needs, built on first use: the keystore is unlocked once."""
+        """What revoking needs, built on first use: the keystores are unlocked once."""
         with self._lock:
             if self._revocations is None:
-                self._revocations = Revocations(
-                    engine=self.engine,
-                    blobs=self.blobs,
-                    chain=compose.registry(
-                        self.settings, account=compose.revoking_account(self.settings)
-                    ),
-                    audit=self.audit,
-                    copies=compose.delivered_copies(self.settings, engine=self.engine),
+                self._revocations = compose.revocations(
+                    self.settings, engine=self.engine, blobs=self.blobs
                 )
             return self._revocations
+
+    def suspensions(self) -> Suspensions:
+        """What suspending and lifting need, built on first use like `revocations`."""
+        with self._lock:
+            if self._suspensions is None:
+                self._suspensions = compose.suspensions(self.settings, engine=self.engine)
+            return self._suspensions
 
     def delivery_packs(self) -> DeliveryPacks:
         """The delivery packs, on this process's engine."""

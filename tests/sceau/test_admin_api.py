@@ -20,6 +20,8 @@ REFUSED_ROLE = {
     ("POST", "/api/v1/admin/revocations/{request_id}/approve"): AdminRole.AUDITOR,
     ("POST", "/api/v1/admin/revocations/{request_id}/refuse"): AdminRole.ISSUER,
     ("POST", "/api/v1/admin/certificates/{certificate_id}/revoke"): AdminRole.REVOKER,
+    ("POST", "/api/v1/admin/certificates/{certificate_id}/suspend"): AdminRole.AUDITOR,
+    ("POST", "/api/v1/admin/certificates/{certificate_id}/unsuspend"): AdminRole.AUDITOR,
     ("GET", "/api/v1/admin/audit"): AdminRole.REVOKER,
     ("GET", "/api/v1/admin/batches"): AdminRole.REVOKER,
 }

@@ -18,21 +18,18 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from contracts.client import PreparedTransaction, RegistryClient, Role
 from issuer.revocation import carry_out as carry_out_revocations
 from issuer.revocation import revoke_on_initiative
-from issuer.status_list import publish_status_list, reference_of
+from issuer.status_list import StatusListPublication, publish_status_list, reference_of
 from issuer.suspension import Suspensions, carry_out, suspend, unsuspend
 from offchain_store.statuses import ChangeState, SuspensionChangeRecord
 from offchain_store.tokens import AdminRole, create_token
 from sceau import compose
-from sceau.settings import load_settings
-from sceau.suspension_commands import status_list_publication, suspensions
-from sceau.web import routes_status
+from sceau.settings import Settings, load_settings
 from sceau.web.app import create_app
 from tests.conftest import SceauEnv
 from tests.ports import free_port
@@ -83,12 +80,12 @@ def run_cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def with_status_routes(app: FastAPI) -> FastAPI:
-    """The app, with the status routes included if the shell does not include them yet."""
-    if not any(getattr(r, "path", "") == "/status/{issuer_id}" for r in app.routes):
-        app.include_router(routes_status.public)
-        app.include_router(routes_status.admin)
-    return app
+def suspensions(settings: Settings) -> Suspensions:
+    return compose.suspensions(settings, engine=compose.database(settings))
+
+
+def status_list_publication(settings: Settings) -> StatusListPublication:
+    return compose.status_list_publication(settings, engine=compose.database(settings))
 
 
 def may_suspend(env: SceauEnv) -> None:
@@ -140,7 +137,7 @@ def issue(env: SceauEnv, rows: int) -> list[Delivered]:
 @pytest.fixture
 def issued(sceau_env: SceauEnv) -> Iterator[Issued]:
     messages = issue(sceau_env, 2)
-    with TestClient(with_status_routes(create_app(sceau_env.settings))) as api:
+    with TestClient(create_app(sceau_env.settings)) as api:
         yield Issued(sceau_env, api, messages)
 
 
@@ -175,6 +172,12 @@ def test_suspension_is_seen_everywhere_lifted_then_overridden_by_revocation(
     assert (code, alone["verdict"], alone["suspension_reason"]) == (13, "SUSPENDED", "appeal")
     page = issued.api.get(f"/c/{cert}?lang=en").text
     assert "Suspended" in page and "appeal under way" in page
+    share_page = issued.api.get(f"/s/{share[0]}?lang=en").text
+    assert 'id="suspension-note"' in share_page and "A suspension is provisional" in share_page
+    mine = issued.api.get(f"/me/{cert}?lang=fr").text
+    assert "Votre certificat est suspendu depuis le" in mine and "recours en cours" in mine
+    status = issued.api.get(f"/api/v1/certificates/{cert}/status").json()
+    assert (status["status"], status["suspension_reason"]) == ("suspended", "appeal")
 
     again = run_cli(config, "suspend", cert, "--reason", "inquiry", "--note", "encore")
     assert again.returncode != 0 and "already suspended" in again.stderr
@@ -183,6 +186,7 @@ def test_suspension_is_seen_everywhere_lifted_then_overridden_by_revocation(
     assert lifted.returncode == 0, lifted.stderr
     assert issued.open_share(share)["report"]["verdict"] == "VALID"
     assert issued.dropped(0)["verdict"] == "VALID"
+    assert 'id="suspension-note"' not in issued.api.get(f"/s/{share[0]}").text
     code, alone = sceau_verify(issued, 0, tmp_path)
     revocation = next(c for c in alone["checks"] if c["name"] == "revocation")
     assert code != 13 and revocation["code"] == "not_revoked"
@@ -313,7 +317,7 @@ def live(sceau_env: SceauEnv) -> Iterator[tuple[SceauEnv, str, list[Delivered]]]
         recovery_private_key=sceau_env.recovery_private_key,
     )
     messages = issue(env, 5)
-    app = with_status_routes(create_app(env.settings))
+    app = create_app(env.settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -366,7 +370,8 @@ def test_the_served_list_read_by_an_independent_library_agrees_with_the_chain(
             now=NOW,
         )
     assert carry_out_revocations(compose.revocations(env.settings), actor="t") == 2
-    assert publish_status_list(status_list_publication(env.settings), now=NOW) is not None
+    current = publish_status_list(status_list_publication(env.settings), now=NOW)
+    assert current is None, "carrying out the revocations signed and published the list"
 
     policy = status_list_publication(env.settings).policy
     refs = [
@@ -388,11 +393,6 @@ def test_the_served_list_read_by_an_independent_library_agrees_with_the_chain(
     assert read["claims"]["sub"] == url and read["claims"]["ttl"] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sceau/web/app.py's _security_headers sets no-store on every path but /static/ and "
-    "/vendor/: /status/ must keep its own Cache-Control (max-age = ttl)",
-)
 def test_the_served_list_is_cacheable_for_its_ttl(issued: Issued) -> None:
     publish_status_list(status_list_publication(issued.env.settings), now=NOW)
     served = issued.api.get(f"/status/{issued.env.settings.issuer_id}")

@@ -43,6 +43,24 @@ function formatDay(iso) {
 const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
 const reasonName = (code) => words[`reason_name.${code}`] || words["reason_name.unspecified"];
 
+// "Suspended since 1 December 2026 (appeal under way)": suspension is reversible, said so.
+function suspendedHeadline(at, reason) {
+  if (!at) return words["suspended.title.undated"];
+  const why = words[`suspension_reason.${reason}`] || words["suspension_reason.other"];
+  return fill(words["suspended.title"], { date: formatDay(at), reason: why });
+}
+
+function verdictExplanation(report) {
+  const verdict = report.verdict;
+  if (verdict === "REVOKED") {
+    return `${revokedHeadline(report.revoked_at, report.revocation_reason)}. ${words["verdict.REVOKED.explain"]}`;
+  }
+  if (verdict === "SUSPENDED") {
+    return `${suspendedHeadline(report.suspended_at, report.suspension_reason)}. ${words["verdict.SUSPENDED.explain"]}`;
+  }
+  return words[`verdict.${verdict}.explain`];
+}
+
 function revokedHeadline(at, reason) {
   if (!at) return words["error.revoked.title.undated"];
   const phrase = words[`reason.${reason}`];
@@ -111,13 +129,12 @@ function showReport(report) {
   const box = $("verdict");
   box.className = `card verdict verdict-${verdict}`;
   $("verdict-word").textContent = words[`verdict.${verdict}`];
-  $("verdict-explain").textContent = verdict === "REVOKED"
-    ? `${revokedHeadline(report.revoked_at, report.revocation_reason)}. ${words["verdict.REVOKED.explain"]}`
-    : words[`verdict.${verdict}.explain`];
+  $("verdict-explain").textContent = verdictExplanation(report);
   const facts = [];
   if (report.anchored_at) facts.push(`${words.anchored_on} ${formatDate(report.anchored_at)}`);
   if (report.revoked_at) facts.push(`${words.revoked_on} ${formatDate(report.revoked_at)}`);
   if (report.revocation_reason) facts.push(`${words.reason} : ${reasonName(report.revocation_reason)}`);
+  if (report.suspended_at) facts.push(`${words.suspended_since} ${formatDate(report.suspended_at)}`);
   $("verdict-facts").textContent = facts.join(" · ");
   const list = $("checks");
   list.replaceChildren();
