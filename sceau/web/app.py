@@ -37,6 +37,7 @@ from sceau.web import (
     routes_api,
     routes_candidate,
     routes_status,
+    routes_wallet,
 )
 from sceau.web.access_log import AccessLog
 from sceau.web.errors import (
@@ -129,6 +130,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_admin.router)
     app.include_router(routes_status.public)
     app.include_router(routes_status.admin)
+    for router in routes_wallet.ROUTERS:  # OpenID4VCI issuance and presentation checks
+        app.include_router(router)
     app.add_middleware(AccessLog)  # added last: the outermost layer, it sees every answer
     for kind, status, code in HTTP_STATUS:
         app.add_exception_handler(kind, _handler(status, code))
