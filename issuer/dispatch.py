@@ -23,6 +23,7 @@ from issuer.delivery import FlatMessage, Language, build_flat_delivery_email, ca
 from issuer.delivery_pack import DeliveryPacks, write_pack
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance, staged_json, staged_link_key
+from issuer.status_list import StatusListPolicy, receipt_status
 from issuer.worker_lifetime import die_with_parent
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey, decrypt_document, unwrap_data_key
@@ -163,7 +164,7 @@ def prepare_delivery(issuance: Issuance, session: Session, cert_id: str) -> Prep
     assert batch is not None
     link_key = staged_link_key(issuance, cert)
     pdf = open_with_link_key(issuance.blobs, session, cert_id, link_key)  # the link works
-    receipt = build_receipt(cert, batch, issuance.branding)
+    receipt = build_receipt(cert, batch, issuance.branding, session=session)
     write_receipt(issuance.receipts_dir, receipt)
     email = None
     if cert.candidate_email:
@@ -235,11 +236,23 @@ def open_with_link_key(
     return decrypt_document(blobs.get(cert_id), data_key, associated_data=cert_bytes)
 
 
-def build_receipt(cert: CertificateRecord, batch: BatchRecord, branding: IssuerBranding) -> Receipt:
-    """The public receipt of an anchored certificate."""
+def build_receipt(
+    cert: CertificateRecord,
+    batch: BatchRecord,
+    branding: IssuerBranding,
+    *,
+    session: Session | None = None,
+) -> Receipt:
+    """The public receipt of an anchored certificate; with a `session`, it also says where the
+    status list is and which entry is the certificate's (the slot drawn at sealing)."""
     if batch.anchored_at is None or batch.block_number is None or batch.chain_id is None:
         raise IssuanceError(f"batch {batch.id} is not anchored yet")
+    status = None
+    if session is not None:
+        policy = StatusListPolicy(public_base_url=branding.public_base_url)
+        status = receipt_status(session, policy, issuer_id=cert.issuer_id, certificate_id=cert.id)
     return Receipt(
+        status=status,
         certificate_id=cert.id,
         salt=cert.salt or "",
         pdf_sha256=cert.pdf_sha256 or "",

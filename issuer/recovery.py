@@ -82,7 +82,7 @@ def recover_link(recovery: Recovery, cert_id: str, recovery_key: PrivateKey) -> 
             certificate_id=cert_id,
             private_link=private_link(recovery.branding, cert_id, link_key),
             pdf=pdf,
-            receipt_json=build_receipt(cert, batch, recovery.branding).to_json(),
+            receipt_json=build_receipt(cert, batch, recovery.branding, session=session).to_json(),
             issuer_name=recovery.branding.name,
             sender=recovery.sender,
             language=candidate_language(cert.language, recovery.issuer_language),
