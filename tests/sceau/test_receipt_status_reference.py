@@ -7,7 +7,7 @@ from sqlmodel import Session
 from offchain_store.records import make_engine
 from offchain_store.statuses import slot_of
 from tests.conftest import SceauEnv
-from tests.sceau.helpers import SAMPLE, read_outbox, run_sceau, subset_of_sample
+from tests.sceau.helpers import read_outbox, run_sceau, subset_of_sample
 
 
 def test_delivered_receipts_name_the_list_and_the_slot_drawn_at_sealing(
