@@ -49,6 +49,7 @@ from offchain_store.records import (
     hashed_result_id,
 )
 from offchain_store.shares import candidate_data_key
+from offchain_store.wallet_offers import WalletOfferRecord, shred_wallet_claims
 from offchain_store.work_claims import account_lock
 
 AuditHook = Callable[[Session, str, str, str, dict[str, Any]], None]
@@ -473,6 +474,13 @@ def shred(
 ) -> None:
     """Crypto-shred: ciphertext, every key wrap, salt and receipt destroyed; a tombstone stays."""
     blobs.delete(cert.id)  # first: if we stop now, shredding again is harmless
+    shred_wallet_claims(blobs, cert.id)  # what a wallet credential would say of it
+    for offer in session.exec(
+        select(WalletOfferRecord).where(WalletOfferRecord.certificate_id == cert.id)
+    ):
+        # The claims a waiting offer holds and the key that opens them go now; the row stays
+        # so that a wallet coming back is told the certificate was revoked.
+        offer.sealed_claims = offer.key_wrap = None
     for wrap in session.exec(select(KeyWrapRecord).where(KeyWrapRecord.certificate_id == cert.id)):
         session.delete(wrap)
     cert.salt = cert.receipt = cert.proof = None

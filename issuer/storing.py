@@ -37,6 +37,7 @@ from offchain_store.crypto import (
     wrap_data_key,
 )
 from offchain_store.records import CertificateRecord, CertificateState, KeyWrapRecord, WrapKind
+from offchain_store.wallet_offers import keep_wallet_claims
 
 # How long a batch waits, in all, for a time-stamping authority or OCSP/CRL server to come back.
 SIGNING_RETRY_SECONDS = 900.0
@@ -313,6 +314,9 @@ def store_signed_pdf(
     cert_bytes = bytes.fromhex(cert_id)
     data_key, link_key = new_data_key(), new_link_key()
     issuance.blobs.put(cert_id, encrypt_document(pdf, data_key, associated_data=cert_bytes))
+    # What the certificate says, for its wallet credential: under the same data key, so the
+    # same links open it and the same shredding destroys it.
+    keep_wallet_claims(issuance.blobs, cert_id, staged_json(issuance, record).encode(), data_key)
     salt = secrets.token_bytes(32)
     digest = hashlib.sha256(pdf).digest()
     leaf = leaf_hash(cert_bytes, salt, digest)

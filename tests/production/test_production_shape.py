@@ -25,6 +25,7 @@ from contracts.client import make_web3
 from issuer.delivery import certificate_message_id
 from offchain_store.records import BatchState, CertificateRecord, CertificateState, make_engine
 from offchain_store.schema import upgrade
+from offchain_store.wallet_offers import CLAIMS_BLOB_SUFFIX as CLAIMS
 from scripts.bench_issuance import synthetic_results
 from tests.conftest import SceauEnv, _toml
 from tests.ports import free_port
@@ -162,14 +163,16 @@ def test_workers_killed_mid_batch_lose_nothing_and_issue_nothing_twice(
 def _assert_every_certificate_issued_once(
     state: IssuanceState, source: bytes, s3_server: S3Server, shape: Shape
 ) -> None:
-    """One certificate per row, all delivered; one object per certificate in the bucket."""
+    """One certificate per row, all delivered; in the bucket, one PDF per certificate and its
+    wallet claims, nothing else."""
     certificates = [c.id for c in state.certificates]
     assert sorted(c.result_id for c in state.certificates) == sorted(_emails(source))
     assert len(state.batches) == -(-ROWS // BATCH_SIZE), state.summary()
     assert all(b.state == BatchState.DELIVERED for b in state.batches), state.summary()
     bucket, prefix = _bucket_of(shape)
     stored = s3_server.everything_in(bucket)
-    assert stored == sorted((f"{prefix}/{c}", "null") for c in certificates)
+    expected = [f"{prefix}/{c}{suffix}" for c in certificates for suffix in ("", CLAIMS)]
+    assert stored == sorted((key, "null") for key in expected)  # the PDF and the wallet claims
 
 
 def _assert_one_anchor_transaction_per_batch(

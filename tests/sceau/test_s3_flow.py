@@ -6,6 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from offchain_store.wallet_offers import CLAIMS_BLOB_SUFFIX as CLAIMS
 from sceau.settings import load_settings
 from sceau.web.app import create_app
 from tests.conftest import SceauEnv
@@ -38,7 +39,8 @@ def test_issue_share_verify_revoke_with_certificates_in_s3(
     messages = read_outbox(settings.mail.outbox)
     ids = sorted(m.receipt.certificate_id for m in messages)
     assert len(ids) == 3
-    assert [key for key, _ in s3_server.everything_in(bucket)] == [f"{PREFIX}/{i}" for i in ids]
+    stored = [key for key, _ in s3_server.everything_in(bucket)]
+    assert stored == sorted(f"{PREFIX}/{i}{part}" for i in ids for part in ("", CLAIMS))
     assert not (sceau_env.root / "blobs").exists()  # nothing went to the local folder
 
     message = messages[0]
@@ -67,7 +69,8 @@ def test_issue_share_verify_revoke_with_certificates_in_s3(
         assert revoked.returncode == 0, revoked.stdout + revoked.stderr
 
         left = [key for key, _ in s3_server.everything_in(bucket)]
-        assert left == [f"{PREFIX}/{i}" for i in ids if i != cert_id]  # no version, no marker
+        kept = sorted(f"{PREFIX}/{i}{part}" for i in ids if i != cert_id for part in ("", CLAIMS))
+        assert left == kept  # of the revoked one: no PDF, no claims, no version, no marker
         after = api.post(f"/api/v1/shares/{share_id}/open", json={"key": share_key}).json()
         assert after["report"]["verdict"] == "REVOKED", after
         assert after["pdf_base64"] is None

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from offchain_store.local_postgres import LocalPostgres
 from offchain_store.records import CertificateRecord, CertificateState, make_engine
+from offchain_store.wallet_offers import CLAIMS_BLOB_SUFFIX
 from offchain_store.work_claims import WorkClaimRecord
 from tests.conftest import SceauEnv
 from tests.sceau.helpers import REPO, SAMPLE, certificates, read_outbox, run_sceau
@@ -130,7 +131,8 @@ def assert_issued_once(env: SceauEnv, database_url: str, mark: ChainMark, rows: 
     assert {r.state for r in records} == {CertificateState.DELIVERED}
     assert max(Counter(r.result_id for r in records).values()) == 1
     blobs = [p.name for p in (env.root / "blobs").rglob("*") if p.is_file()]
-    assert sorted(blobs) == sorted(r.id for r in records)
+    expected = [r.id + suffix for r in records for suffix in ("", CLAIMS_BLOB_SUFFIX)]
+    assert sorted(blobs) == sorted(expected)  # each PDF stored once, with its wallet claims
     delivered = read_outbox(env.settings.mail.outbox)
     assert sorted(d.receipt.certificate_id for d in delivered) == sorted(r.id for r in records)
     roots = Counter(d.receipt.root for d in delivered)
