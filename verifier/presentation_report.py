@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, computed_field
 
 from verifier.messages import MESSAGES, Message
-from verifier.report import SUSPENDED_CODE, CheckResult, CheckStatus, Verdict
+from verifier.report import SUSPENDED_CODE, CheckResult, CheckStatus, Unfilled, Verdict
 
 
 class PresentationCheckName(StrEnum):
@@ -112,11 +112,6 @@ def _message(code: str) -> Message:
     return WALLET_MESSAGES.get(code) or MESSAGES[code]
 
 
-class _Unfilled(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
 class PresentationCheck(BaseModel):
     """One check's outcome, as `verifier.report.CheckResult`, over the presentation's checks."""
 
@@ -134,7 +129,7 @@ class PresentationCheck(BaseModel):
         cls, name: PresentationCheckName, status: CheckStatus, code: str, **details: JsonValue
     ) -> PresentationCheck:
         message = _message(code)
-        values = _Unfilled({k: str(v) for k, v in details.items()})
+        values = Unfilled({k: str(v) for k, v in details.items()})
         return cls(
             name=name,
             status=status,

@@ -62,7 +62,9 @@ class InvalidReport(VerificationError):
     """A serialised report that is malformed or whose verdict does not follow from its checks."""
 
 
-class _Unfilled(dict[str, str]):
+class Unfilled(dict[str, str]):
+    """A message's placeholders: one the details lack reads "?" rather than failing."""
+
     def __missing__(self, key: str) -> str:
         return "?"
 
@@ -92,7 +94,7 @@ class CheckResult(BaseModel):
     ) -> CheckResult:
         """Build a result, filling both messages of `code` from `details`."""
         message = MESSAGES[code]
-        values = _Unfilled({k: str(v) for k, v in details.items()})
+        values = Unfilled({k: str(v) for k, v in details.items()})
         return cls(
             name=name,
             status=status,
