@@ -90,7 +90,8 @@ PROOF_ALGORITHMS = ("ES256", "ES384", "EdDSA")
 
 @dataclass(frozen=True)
 class WalletPolicy:
-    """How offers, tokens and nonces behave; built from the settings by the shell."""
+    """How offers, tokens and nonces behave; built from the settings by the shell
+    (`for_issuer`). A policy with a lifetime or a count below one cannot exist."""
 
     issuer_url: str  # the credential issuer identifier: the public base URL
     offer_minutes: int = 10
@@ -100,6 +101,42 @@ class WalletPolicy:
     tx_code_length: int = 6
     tx_code_attempts: int = 5  # wrong codes before the offer is burned
     proof_max_age_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        if not self.issuer_url or self.issuer_url.endswith("/"):
+            raise ValueError("wallet policy: the issuer URL must be set, without a trailing slash")
+        counts = {
+            "offer_minutes": self.offer_minutes,
+            "token_minutes": self.token_minutes,
+            "nonce_minutes": self.nonce_minutes,
+            "tx_code_length": self.tx_code_length,
+            "tx_code_attempts": self.tx_code_attempts,
+            "proof_max_age_seconds": self.proof_max_age_seconds,
+        }
+        for name, value in counts.items():
+            if value < 1:
+                raise ValueError(f"wallet policy: {name} must be at least 1, not {value}")
+
+    @classmethod
+    def for_issuer(
+        cls,
+        public_base_url: str,
+        *,
+        offer_minutes: int,
+        token_minutes: int,
+        nonce_minutes: int,
+        tx_code: bool,
+        tx_code_attempts: int,
+    ) -> WalletPolicy:
+        """The policy of the issuer served at `public_base_url`, from the settings' values."""
+        return cls(
+            issuer_url=public_base_url.rstrip("/"),
+            offer_minutes=offer_minutes,
+            token_minutes=token_minutes,
+            nonce_minutes=nonce_minutes,
+            tx_code=tx_code,
+            tx_code_attempts=tx_code_attempts,
+        )
 
 
 # --- offers ----------------------------------------------------------------------------------

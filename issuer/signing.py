@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from io import BytesIO
@@ -174,7 +175,8 @@ def load_signer(identity: SigningIdentity) -> CertificateSigner:
 
 @functools.lru_cache(maxsize=8)
 def _load_signer_cached(identity: SigningIdentity) -> CertificateSigner:
-    key, cert, chain = _load_key_material(identity)
+    material = read_signing_material(identity)
+    key, cert, chain = material.key, material.certificate, list(material.chain)
     _check_certificate(cert, key, at=datetime.now(UTC))
     store = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # untyped upstream
     store.register_multiple(translate_pyca_cryptography_cert_to_asn1(c) for c in chain)
@@ -215,18 +217,33 @@ def _reserved_bytes(level: SignatureLevel, certs: list[x509.Certificate]) -> int
     return 2 * (embedded + CMS_OVERHEAD_BYTES)  # the container is written in hexadecimal
 
 
-def _load_key_material(
-    identity: SigningIdentity,
-) -> tuple[SigningKey, x509.Certificate, list[x509.Certificate]]:
+@dataclass(frozen=True)
+class SigningMaterial:
+    """The issuer's private key, its certificate and the chain above it, as read from files."""
+
+    key: SigningKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]  # intermediates, then the root(s), as configured
+
+    def __repr__(self) -> str:
+        return "SigningMaterial(<issuer signing key>)"  # the key never in a log or traceback
+
+
+def read_signing_material(identity: SigningIdentity) -> SigningMaterial:
+    """Read the signing key, certificate and chain (PEM files or PKCS#12); raises SigningError.
+
+    Every signer of the issuer (PDF, status list, wallet credential) starts from this; it does
+    not judge the certificate against the clock (`load_signer` does, for the PDFs).
+    """
     password = _password(identity)
     chain = [c for path in identity.chain_files for c in _read_certificates(path)]
     if identity.pkcs12_file is not None:
         key, cert, bundled = _read_pkcs12(identity.pkcs12_file, password)
-        return key, cert, bundled + chain
+        return SigningMaterial(key, cert, (*bundled, *chain))
     assert identity.key_file is not None and identity.cert_file is not None  # model validator
     key = _read_private_key(identity.key_file, password)
     certs = _read_certificates(identity.cert_file)
-    return key, certs[0], certs[1:] + chain
+    return SigningMaterial(key, certs[0], (*certs[1:], *chain))
 
 
 def _password(identity: SigningIdentity) -> bytes | None:

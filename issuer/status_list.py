@@ -4,7 +4,8 @@ Two bits per certificate (0 valid, 1 revoked, 2 suspended) at a random slot, pac
 significant bits first, compressed with zlib (DEFLATE in the zlib wrapper), base64url without
 padding, in a JWT of type `statuslist+jwt` signed by the issuer's signing key (`x5c`: the
 signing certificate and its chain). A new list is signed at each status change; its SHA-256
-is then published on chain (publishStatusList), saved before it is sent, like every write.
+is then published on chain (publishStatusList), saved before it is sent, like every write,
+and sent with the anchoring account held (account_lock) like every transaction from it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import hashlib
 import zlib
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -32,7 +34,7 @@ from contracts.profile import ProfileStatusList
 from contracts.receipt import STATUS_LIST_MAX_ENTRIES, ReceiptStatus, StatusListReference
 from contracts.values import StatusListRecord
 from issuer.errors import IssuanceError
-from issuer.signing import SigningIdentity, _load_key_material
+from issuer.signing import SigningIdentity, read_signing_material
 from offchain_store.records import CertificateRecord, CertificateState
 from offchain_store.statuses import (
     PublicationState,
@@ -45,6 +47,7 @@ from offchain_store.statuses import (
     slots,
     suspended_ids,
 )
+from offchain_store.work_claims import account_lock
 
 BITS: Final = 2
 MEDIA_TYPE = "application/statuslist+jwt"
@@ -166,8 +169,9 @@ class StatusListSigner:
 
 def status_list_signer(identity: SigningIdentity) -> StatusListSigner:
     """The signer of the lists: the same key and certificate chain as the PDF signatures."""
-    key, certificate, chain = _load_key_material(identity)
-    return StatusListSigner(key, [c.public_bytes(Encoding.DER) for c in (certificate, *chain)])
+    material = read_signing_material(identity)
+    certificates = (material.certificate, *material.chain)
+    return StatusListSigner(material.key, [c.public_bytes(Encoding.DER) for c in certificates])
 
 
 @dataclass(frozen=True)
@@ -297,22 +301,30 @@ class StatusListChain(Protocol):
 
 @dataclass(frozen=True, kw_only=True)
 class StatusListPublication:
-    """What keeping the issuer's list current needs; no chain: signed and served only."""
+    """What keeping the issuer's list current needs; no chain: signed and served only.
+
+    `publisher_address`, the chain client's account (the anchoring account), is held
+    (account_lock) while the hash is sent, as anchoring and revocation hold theirs; None: an
+    account no other process sends from.
+    """
 
     engine: Engine
     issuer_id: str
     signer: StatusListSigner
     policy: StatusListPolicy
     chain: StatusListChain | None = None
+    publisher_address: str | None = None
 
 
 def publish_status_list(publication: StatusListPublication, *, now: datetime) -> SignedList | None:
     """Sign a new list if a status changed (or `exp` nears), then publish its hash on chain.
 
     Resumes a publication left in flight. Returns the newly signed list, or None if the
-    current one still holds.
+    current one still holds. The caller must not hold the publisher's account lock itself.
     """
-    with Session(publication.engine) as session:
+    # The account before the list's row (nothing takes them the other way round): two
+    # processes never send from one account with the same nonce, nor wait on each other.
+    with _publisher_held(publication), Session(publication.engine) as session:
         row = list_row(session, publication.issuer_id, lock=True)  # one publisher at a time
         if row.state == PublicationState.PUBLISHING:
             _settle(publication, session, row)
@@ -323,6 +335,13 @@ def publish_status_list(publication: StatusListPublication, *, now: datetime) ->
         if row.state == PublicationState.SIGNED and publication.chain is not None:
             _publish(publication, session, row)
     return signed
+
+
+def _publisher_held(publication: StatusListPublication) -> AbstractContextManager[None]:
+    address = publication.publisher_address
+    if publication.chain is None or address is None:
+        return nullcontext()  # nothing is sent, or from an account nobody else uses
+    return account_lock(publication.engine, address)
 
 
 def _sign_if_changed(

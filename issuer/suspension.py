@@ -182,7 +182,7 @@ def carry_out(suspensions: Suspensions, *, actor: str, now: datetime) -> int:
     then sign and publish the status list again. Returns how many changes were carried out."""
     with account_held(suspensions.engine, suspensions.suspender_address):
         done = _send_approved(suspensions, actor, now)
-    # Outside the lock: the list's hash goes from the anchoring account, maybe this same one.
+    # Outside the lock: publication holds the anchoring account, maybe this same one, itself.
     if suspensions.status_list is not None:
         publish_status_list(suspensions.status_list, now=now)
     return done

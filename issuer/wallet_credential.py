@@ -28,7 +28,7 @@ from joserfc.jwk import ECKey, RSAKey
 from contracts.receipt import Receipt
 from issuer.content import CertificateContent
 from issuer.errors import IssuanceError
-from issuer.signing import SigningIdentity, _load_key_material
+from issuer.signing import SigningIdentity, read_signing_material
 
 CREDENTIAL_FORMAT = "dc+sd-jwt"
 CREDENTIAL_CONFIGURATION_ID = "sceau_certificate_sd_jwt"
@@ -80,7 +80,8 @@ def load_credential_signer(identity: SigningIdentity) -> CredentialSigner:
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(identity: SigningIdentity) -> CredentialSigner:
-    private, cert, chain = _load_key_material(identity)
+    material = read_signing_material(identity)
+    private, cert, chain = material.key, material.certificate, material.chain
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -94,7 +95,7 @@ def _load_cached(identity: SigningIdentity) -> CredentialSigner:
     return CredentialSigner(ECKey.import_key(pem), algorithm, _x5c(cert, chain))
 
 
-def _x5c(cert: x509.Certificate, chain: list[x509.Certificate]) -> tuple[str, ...]:
+def _x5c(cert: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> tuple[str, ...]:
     """Leaf and intermediates; a self-signed root is the verifier's trust anchor, not sent."""
     sent = [cert, *(c for c in chain if c.subject != c.issuer)]
     return tuple(

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -80,6 +80,22 @@ class RetentionSettings(BaseModel):
     certificate_years: int = Field(default=10, ge=1, le=100)
 
 
+MAX_WALLET_MINUTES = 1440  # a day: an offer, token or nonce is short-lived by design
+
+
+class WalletSettings(BaseModel):
+    """How OpenID4VCI offers, access tokens and nonces behave (docs/wallet.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offer_minutes: int = Field(default=10, ge=1, le=MAX_WALLET_MINUTES)
+    token_minutes: int = Field(default=5, ge=1, le=MAX_WALLET_MINUTES)
+    nonce_minutes: int = Field(default=5, ge=1, le=MAX_WALLET_MINUTES)
+    # A transaction code shown apart from the QR code, which the wallet must send back.
+    tx_code: bool = True
+    tx_code_attempts: int = Field(default=5, ge=1, le=20)  # wrong codes before an offer burns
+
+
 class Settings(BaseSettings):
     """All of Sceau's configuration."""
 
@@ -111,6 +127,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = SigningSettings()
     mail: MailSettings = MailSettings()
     retention: RetentionSettings = RetentionSettings()
+    wallet: WalletSettings = WalletSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -182,5 +199,16 @@ def load_settings(config_file: Path | None = None) -> Settings:
         raise ConfigurationError(f"configuration file not found: {config_file}")
     try:
         return Settings(_config_file=config_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigurationError(_without_values(exc)) from None
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from exc
+
+
+def _without_values(error: ValidationError) -> str:
+    """What is wrong with each setting, never the value given: it may be a secret."""
+    lines = [f"{len(error.errors())} setting(s) cannot be used:"]
+    for problem in error.errors(include_url=False, include_input=False, include_context=False):
+        where = ".".join(str(part) for part in problem["loc"]) or "settings"
+        lines.append(f"  {where}: {problem['msg']}")
+    return "\n".join(lines)
