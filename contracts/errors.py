@@ -1,17 +1,19 @@
-"""Errors of the on-chain layer: one root, `RegistryError`, with a plain-language message.
+"""Errors of the on-chain layer: one root, `RegistryError` (a `SceauError`), with a
+plain-language message.
 
 web3.py's own exceptions never leave `contracts/`: the client turns them into these.
 """
 
 from __future__ import annotations
 
+from sceau_errors import SceauError
 
-class RegistryError(Exception):
+
+class RegistryError(SceauError):
     """Something went wrong talking to, or preparing a call for, the certificate registry."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.message = message
 
 
 class RpcUnavailable(RegistryError):

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from issuer.errors import IssuanceError
+
 logger = logging.getLogger(__name__)
 
 Language = Literal["fr", "en"]
@@ -44,7 +46,7 @@ def candidate_language(recorded: str | None, issuer_language: str = "fr") -> Lan
     return "fr"
 
 
-class DeliveryError(Exception):
+class DeliveryError(IssuanceError):
     """A certificate could not be delivered; the message says why, without any link or key."""
 
 

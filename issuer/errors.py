@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sceau_errors import SceauError
 
-class IssuanceError(Exception):
+
+class IssuanceError(SceauError):
     """Root of every issuance failure; ``str(error)`` is a plain-language explanation."""
 
 

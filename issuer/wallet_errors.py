@@ -1,5 +1,7 @@
 """Why a wallet's OpenID4VCI request is refused: one type per refusal, each with Sceau's
-own code, the OAuth/OpenID4VCI `error` the protocol names, and the HTTP status."""
+own code and the OAuth/OpenID4VCI `error` the protocol names. Its HTTP status is in
+sceau/web/app.py's HTTP_STATUS; `status` here only serves routes_wallet.py until it answers
+through the app's handler, then goes."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ class WalletError(IssuanceError):
     message = "The request was refused."
 
     def __init__(self) -> None:
-        super().__init__(self.message)
+        super().__init__()  # the class's fixed message
 
 
 def _refusal(code: str, oauth: str, message: str, status: int = 400) -> type[WalletError]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sceau_errors import SceauError
 
-class StoreError(Exception):
+
+class StoreError(SceauError):
     """Root of every off-chain store error; the message is meant for a person."""
 
 

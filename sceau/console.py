@@ -16,31 +16,42 @@ from issuer.intake import ResultsFileError
 from offchain_store.errors import StoreError
 from offchain_store.tokens import TokenError
 from sceau.settings import ConfigurationError
+from sceau_errors import SceauError
+from verifier.errors import VerificationError
 
 console = Console(stderr=True)
 out = Console()
 
 PHASE_LABELS = {"sign": "Render, sign, encrypt", "deliver": "Deliver"}
 
-# One place maps errors to exit codes; 1 is reserved for "rows were rejected".
+# One place maps errors to exit codes; 1 is reserved for "rows were rejected", 6 for a tampered
+# audit log (`sceau audit verify`), 10 to 13 for `sceau verify`'s verdicts. The first row the
+# error is an instance of wins; SceauError, the root, is the last resort: an internal error,
+# exit 70 (EX_SOFTWARE of sysexits.h).
+INTERNAL_ERROR = 70
 EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (ConfigurationError, 2, "Configuration"),
     (ResultsFileError, 2, "Results file"),
     (InvalidReceipt, 2, "Receipt"),
     (InvalidProfile, 2, "Issuer profile"),
+    (VerificationError, 2, "Verification input"),
     (RegistryError, 3, "Chain"),
     (TokenError, 4, "Admin token"),
     (StoreError, 4, "Storage"),
     (DeliveryError, 5, "Delivery"),
     (IssuanceError, 5, "Issuance"),
+    (SceauError, INTERNAL_ERROR, "Internal"),
 )
 
 
 def exit_code_for(error: BaseException) -> tuple[int, str] | None:
-    for kind, code, label in EXIT_CODES:
-        if isinstance(error, kind):
-            return code, label
-    return None
+    """The exit code and label of this error; None for an error Sceau does not know."""
+    return exit_code_of(type(error))
+
+
+def exit_code_of(kind: type[BaseException]) -> tuple[int, str] | None:
+    """The exit code and label of errors of this type: the first row it descends from."""
+    return next(((code, label) for row, code, label in EXIT_CODES if issubclass(kind, row)), None)
 
 
 class RichProgress:

@@ -15,6 +15,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from sceau_errors import SceauError
+
 DEV_STAGING_SECRET = "sceau-dev-only-staging-secret"  # noqa: S105 - refused in production
 DEV_SESSION_SECRET = "sceau-dev-only-session-secret"  # noqa: S105 - refused in production
 DEV_PASSPHRASE = "sceau-dev-only"  # noqa: S105 - the development default; refused in production
@@ -176,7 +178,7 @@ class Settings(BaseSettings):
         return chain_id, address
 
 
-class ConfigurationError(Exception):
+class ConfigurationError(SceauError):
     """The configuration cannot be used as it is; the message says what to change."""
 
 

@@ -36,6 +36,7 @@ from verifier.checks.anchoring import check_anchoring
 from verifier.checks.identity import check_issuer_identity
 from verifier.checks.inclusion import check_inclusion
 from verifier.checks.revocation import check_revocation
+from verifier.errors import VerificationError
 from verifier.presentation_report import (
     PresentationCheck,
     PresentationCheckName,
@@ -71,7 +72,7 @@ class AnchorClaim(BaseModel):
     anchored_at: AwareDatetime
 
 
-class Malformed(Exception):
+class Malformed(VerificationError):
     """The presentation cannot be read; the message is a short public reason."""
 
 

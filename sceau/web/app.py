@@ -19,15 +19,41 @@ from starlette.exceptions import HTTPException
 from contracts.errors import RegistryError
 from issuer.revocation import RevocationError, UnknownCertificate, UnknownRequest
 from issuer.suspension import SuspensionError
+from issuer.wallet_errors import (
+    CertificateNotReady,
+    CertificateRevokedRefusal,
+    CertificateSuspendedRefusal,
+    CredentialAlreadyIssued,
+    MalformedCredentialRequest,
+    OfferBurned,
+    OfferExpired,
+    OfferUnknown,
+    OfferUsed,
+    ProofInvalid,
+    ProofStale,
+    ProofWrongAudience,
+    ProofWrongNonce,
+    ProofWrongType,
+    TokenExpired,
+    TokenUnknown,
+    UnknownConfiguration,
+    UnsupportedGrant,
+    WalletError,
+    WrongTxCode,
+)
 from offchain_store.errors import BlobStoreUnavailable, MalformedToken, StoreError
 from offchain_store.shares import (
     CertificateNotFound,
     CertificateRevoked,
     InvalidShareRequest,
+    ShareEnded,
+    ShareExhausted,
+    ShareExpired,
     ShareNotFound,
     WrongLinkKey,
 )
 from offchain_store.tokens import TokenError, TokenForbidden
+from offchain_store.wallet_offers import WalletClaimsMissing
 from sceau.settings import ConfigurationError, Settings
 from sceau.web import (
     admin_delivery,
@@ -46,15 +72,20 @@ from sceau.web.errors import (
     NotJsonContent,
     ProofNotFound,
     UploadTooLarge,
+    WebError,
 )
 from sceau.web.i18n import require_catalogs
 from sceau.web.routes_status import StatusListNotFound
 from sceau.web.state import AppState
+from sceau_errors import SceauError
 
 log = logging.getLogger("sceau.web")
 
-# One place maps domain errors to HTTP statuses; messages are plain language, never secrets.
+# One place maps errors to HTTP statuses; messages are plain language, never secrets. An error
+# takes the row of the nearest class in its MRO (Starlette's rule; see `http_status_of`), so a
+# row's order does not matter, and SceauError, the root, is the last resort: a fixed message.
 HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (WebError, 400, "bad_request"),
     (NotJsonContent, 400, "not_json"),
     (MalformedJson, 400, "malformed_json"),
     (ProofNotFound, 404, "proof_not_found"),
@@ -69,6 +100,9 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (ShareNotFound, 404, "share_not_found"),
     (WrongLinkKey, 403, "wrong_link_key"),
     (CertificateRevoked, 410, "certificate_revoked"),
+    (ShareEnded, 410, "share_ended"),
+    (ShareExpired, 410, "share_expired"),
+    (ShareExhausted, 410, "share_exhausted"),
     (InvalidShareRequest, 422, "invalid_request"),
     (MalformedToken, 403, "wrong_link_key"),
     (RevocationError, 422, "revocation_refused"),
@@ -77,7 +111,36 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (ConfigurationError, 503, "not_configured"),
     (BlobStoreUnavailable, 503, "storage_error"),
     (StoreError, 500, "storage_error"),
+    (WalletClaimsMissing, 409, "wallet_claims_missing"),
+    # Wallet refusals (OpenID4VCI): answered in the protocol's form too (`_wallet_refusal`).
+    (WalletError, 400, "wallet_refused"),
+    (OfferUnknown, 400, "offer_unknown"),
+    (OfferUsed, 400, "offer_used"),
+    (OfferExpired, 400, "offer_expired"),
+    (OfferBurned, 400, "offer_burned"),
+    (WrongTxCode, 400, "wrong_tx_code"),
+    (UnsupportedGrant, 400, "unsupported_grant"),
+    (TokenUnknown, 401, "token_unknown"),
+    (TokenExpired, 401, "token_expired"),
+    (CredentialAlreadyIssued, 401, "credential_already_issued"),
+    (UnknownConfiguration, 400, "unknown_configuration"),
+    (MalformedCredentialRequest, 400, "malformed_credential_request"),
+    (ProofInvalid, 400, "proof_invalid"),
+    (ProofWrongType, 400, "proof_wrong_type"),
+    (ProofWrongAudience, 400, "proof_wrong_audience"),
+    (ProofWrongNonce, 400, "proof_wrong_nonce"),
+    (ProofStale, 400, "proof_stale"),
+    (CertificateRevokedRefusal, 403, "certificate_revoked"),
+    (CertificateSuspendedRefusal, 403, "certificate_suspended"),
+    (CertificateNotReady, 409, "certificate_not_ready"),
+    (SceauError, 500, "internal_error"),
 )
+
+
+def http_status_of(kind: type[BaseException]) -> tuple[int, str] | None:
+    """The status and code an error of this type is answered with: its nearest row by MRO."""
+    rows = {row_kind: (status, code) for row_kind, status, code in HTTP_STATUS}
+    return next((rows[base] for base in kind.__mro__ if base in rows), None)
 
 
 STATIC = Path(__file__).parent / "static"
@@ -133,11 +196,16 @@ def create_app(settings: Settings) -> FastAPI:
     for router in routes_wallet.ROUTERS:  # OpenID4VCI issuance and presentation checks
         app.include_router(router)
     app.add_middleware(AccessLog)  # added last: the outermost layer, it sees every answer
+    add_error_handlers(app)
+    return app
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Answer every mapped error (HTTP_STATUS), FastAPI's invalid requests and Starlette's own."""
     for kind, status, code in HTTP_STATUS:
         app.add_exception_handler(kind, _handler(status, code))
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
-    return app
 
 
 async def _security_headers(request: Request, call_next: Any) -> Response:
@@ -157,6 +225,7 @@ SERVER_MESSAGES = {
     "chain_unavailable": "The chain cannot be reached or refused the operation; try again later.",
     "not_configured": "The service is not fully set up yet; the administrator has been told.",
     "storage_error": "The certificate store is unavailable; try again later.",
+    "internal_error": "Internal error.",  # as the access log answers a failure nothing handled
 }
 UPLOAD_PATHS = ("/api/v1/verify", "/admin/import")
 MAX_UPLOAD_BODY = 11 * 1024 * 1024  # a 10 MB PDF or results file, with its multipart framing
@@ -186,9 +255,25 @@ def _handler(status: int, code: str):  # type: ignore[no-untyped-def]
             log.error("%s (%s) request=%s", code, type(error).__name__, _request_id(request))
         # A server-side failure's own message may name paths, buckets or hosts: not for callers.
         message = SERVER_MESSAGES.get(code, "Internal error.") if status >= 500 else str(error)
+        if isinstance(error, WalletError):
+            return _wallet_refusal(status, code, error)
         return _error(status, code, message)
 
     return handle
+
+
+def _wallet_refusal(status: int, code: str, refusal: WalletError) -> JSONResponse:
+    """OAuth's fields for wallets (RFC 6749 5.2, OpenID4VCI 8.3.1), Sceau's (ApiError) beside."""
+    body = {
+        "error": refusal.oauth_error,
+        "error_description": refusal.message,
+        "code": code,
+        "message": refusal.message,
+    }
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = f'Bearer error="{refusal.oauth_error}"'
+    return JSONResponse(body, status, headers=headers)
 
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:

@@ -5,14 +5,16 @@ Each carries a fixed message: nothing of the request is ever put into it.
 
 from __future__ import annotations
 
+from sceau_errors import SceauError
 
-class WebError(Exception):
+
+class WebError(SceauError):
     """A request the HTTP layer refuses before (or instead of) asking the domain."""
 
     message = "The request cannot be handled."
 
     def __init__(self) -> None:
-        super().__init__(self.message)
+        super().__init__()  # the class's fixed message, never the request's words
 
 
 class BodyError(WebError):
