@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from contracts.errors import RegistryError
 from contracts.keccak import to_checksum_address
 
 WORD = 32
 
 
-class AbiDecodingError(ValueError):
+class AbiDecodingError(RegistryError, ValueError):
     """An answer that is not the ABI encoding of the expected types."""
 
 

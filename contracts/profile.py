@@ -34,6 +34,7 @@ from contracts.receipt import (
     origin_of,
     present_object,
 )
+from sceau_errors import SceauError
 
 PROFILE_FORMAT = "sceau-issuer-profile/1"
 PROFILE_PATH = "/.well-known/sceau-issuer.json"
@@ -43,7 +44,7 @@ _PEM_FORM = re.compile(
 )
 
 
-class InvalidProfile(ValueError):
+class InvalidProfile(SceauError, ValueError):
     """An issuer profile that is malformed or does not hold together."""
 
 

@@ -21,6 +21,7 @@ from pydantic import (
 
 from contracts.documents import Address, DateTime, canonical_json, parse_document
 from contracts.merkle import leaf_hash, process_proof
+from sceau_errors import SceauError
 
 RECEIPT_FORMAT = "sceau-receipt/1"
 _HEX32 = r"^0x[0-9a-f]{64}$"
@@ -36,7 +37,7 @@ STATUS_LIST_URI_PATTERN = (
 STATUS_LIST_MAX_ENTRIES = 2**32  # an index is below this (docs/receipt.md, section 1.1)
 
 
-class InvalidReceipt(ValueError):
+class InvalidReceipt(SceauError, ValueError):
     """A receipt that is malformed or does not hold together."""
 
 

@@ -6,13 +6,20 @@ the verdict's code; only a usage error (an unknown option) exits 2, as click doe
 
 `sceau verify` starts through `main` (argparse): it loads neither typer, nor rich, nor click,
 which cost a fifth of a second; the whole CLI (sceau.cli) takes the typer command `verify`,
-built on first use by the module's `__getattr__`. Both run `run_verify`.
+built on first use by the module's `__getattr__`. Both run `run_verify`. `sceau verify` and
+`python -m sceau.verify_command` start a light process first (`sceau.entry.light_process`).
 """
+
+import sys
+
+if __name__ == "__main__":  # `python -m sceau.verify_command`: the light process, then this module
+    from sceau.entry import run_light_verify
+
+    run_light_verify(sys.argv)  # exits
 
 import argparse
 import enum
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -315,7 +322,3 @@ def __getattr__(name: str) -> Any:
     if name == "verify":
         return _typer_command()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-if __name__ == "__main__":
-    main()

@@ -5,6 +5,7 @@ Run it from the repository root (anvil must be installed by `npm ci`):
 
     .venv/bin/python scripts/bench_verify.py
     .venv/bin/python scripts/bench_verify.py --count 20 --concurrency 1,10,50 --requests 200 --json
+    .venv/bin/python scripts/bench_verify.py --only-cli          # `sceau verify` alone, seconds
 
 Printed beside their baselines (the goals of issue 14): share openings per second of one server
 process, closed loop, at 1, 10 and 50 clients, beside pyHanko signature validations per second
@@ -22,6 +23,10 @@ per second and latencies per concurrency level. Beside it, in this process and w
 idle: the PAdES signature check alone, a chain read without and with a warm cache, the share
 opening alone and one whole `verify_share`. The server, anvil and the temp dir are removed however
 the run ends, Ctrl-C included. It measures; it asserts nothing about speed.
+
+`--only-cli` measures `sceau verify` alone, in seconds, without anvil or a batch: the example of
+docs/receipt.md (tests/assets/receipts/example) against a node in this process that replays its
+recorded JSON-RPC exchanges (rpc.json), beside the bare pyHanko import, interleaved.
 """
 
 from __future__ import annotations
@@ -49,33 +54,32 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from email import policy
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
-from contracts.client import RegistryClient, make_web3
-from contracts.localchain import dev_account
-from contracts.profile import PROFILE_PATH
-from contracts.receipt import Receipt
-from issuer.intake import parse_results
-from issuer.pipeline import run_batch, stage_results
-from offchain_store.crypto import LinkKey
-from offchain_store.shares import open_share
-from sceau import compose
-from sceau.settings import Settings
-from sceau.web.state import AppState
-from verifier.chain import ChainCache, read_chain
-from verifier.checks.signature import check_signature, validate_signature
 from verifier.report import CheckStatus, Verdict
 from verifier.rpc import ChainNode
-from verifier.share_link import verify_share
+
+if TYPE_CHECKING:
+    import httpx
+
+    from contracts.receipt import Receipt
+    from sceau.settings import Settings
+    from sceau.web.state import AppState
+
+# The issuer, the server's state, web3 and httpx are imported by the functions that use them:
+# `--only-cli` runs without them (they take seconds to import on a loaded machine).
 
 REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "tests" / "assets" / "receipts" / "example"
+BARE_IMPORT = 'python -c "import pyhanko.sign.validation"'
 SERVER_START_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 30.0
 GOAL_OPENINGS_RATIO = 2.0  # share openings per second / pyHanko validations per second
@@ -85,7 +89,8 @@ GOAL_VERIFY_RATIO = 3.0  # … at most 3 times a bare `import pyhanko.sign.valid
 log = Console(stderr=True)
 
 
-def _load_bench_issuance() -> ModuleType:
+@cache
+def _bench_issuance() -> ModuleType:
     """scripts/ is not a package: load the sibling benchmark from its path for its set-up."""
     path = Path(__file__).with_name("bench_issuance.py")
     spec = importlib.util.spec_from_file_location("bench_issuance", path)
@@ -94,9 +99,6 @@ def _load_bench_issuance() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up while being built
     spec.loader.exec_module(module)
     return module
-
-
-bench_issuance = _load_bench_issuance()
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,11 @@ class Figures:
 
 def issue_certificates(settings: Settings, count: int) -> float:
     """Issue `count` synthetic results through the real pipeline; the seconds it took."""
-    source = bench_issuance.synthetic_results(count, today=date.today())
+    from issuer.intake import parse_results
+    from issuer.pipeline import run_batch, stage_results
+    from sceau import compose
+
+    source = _bench_issuance().synthetic_results(count, today=date.today())
     report = parse_results(source, name="bench-results.csv", today=date.today())
     if report.rejected:
         raise SystemExit(f"synthetic rows rejected: {report.rejected[:3]}")
@@ -189,6 +195,8 @@ def issue_certificates(settings: Settings, count: int) -> float:
 
 def read_outbox(outbox: Path) -> list[Delivered]:
     """The candidates' e-mails: the key in each private link, the signed PDF and the receipt."""
+    from contracts.receipt import Receipt
+
     delivered = []
     for path in sorted(outbox.glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
@@ -209,7 +217,7 @@ def read_outbox(outbox: Path) -> list[Delivered]:
 
 def write_config(settings: Settings, path: Path) -> Path:
     """The settings as a TOML file for the server (scripts/bench_issuance.py)."""
-    written: Path = bench_issuance.write_config(settings, path)
+    written: Path = _bench_issuance().write_config(settings, path)
     return written
 
 
@@ -264,6 +272,10 @@ def _show_server_errors(log_file: Path) -> None:
 
 
 def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log_file: Path) -> None:
+    import httpx
+
+    from contracts.profile import PROFILE_PATH
+
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -279,6 +291,8 @@ def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log_file
 
 def create_shares(base_url: str, delivered: list[Delivered]) -> list[tuple[str, str]]:
     """One share per certificate through the candidate API: (share id, share key) each."""
+    import httpx
+
     shares = []
     with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT) as client:
         for n, item in enumerate(delivered, start=1):
@@ -298,6 +312,8 @@ def measure_parts(
     figures: Figures, settings: Settings, item: Delivered, share: tuple[str, str], repeats: int
 ) -> None:
     """Each part of one share opening, `repeats` times in this thread, then the whole of it."""
+    from sceau.web.state import AppState
+
     state = AppState.build(settings)  # what the server builds: records, blobs, chain cache
     try:
         for name, work, note in parts_of_a_verification(state, item, share):
@@ -310,6 +326,12 @@ def parts_of_a_verification(
     state: AppState, item: Delivered, share: tuple[str, str]
 ) -> list[tuple[str, Callable[[], object], str]]:
     """(name, work, note) of what `verify_share` does, the PAdES check checked VALID first."""
+    from offchain_store.crypto import LinkKey
+    from offchain_store.shares import open_share
+    from verifier.chain import ChainCache, read_chain
+    from verifier.checks.signature import check_signature, validate_signature
+    from verifier.share_link import verify_share
+
     context = state.verification()
     rpc_url, receipt, pdf, now = context.rpc_url, item.receipt, item.pdf, datetime.now(UTC)
     roots, moment = context.profile.trust_roots_der(), receipt.anchored_at
@@ -420,6 +442,8 @@ class Answers:
 
 def open_once(client: httpx.Client, share: tuple[str, str]) -> tuple[float, str, str]:
     """POST one share opening: (seconds, HTTP status, verdict or why there is none)."""
+    import httpx
+
     share_id, share_key = share
     began = time.perf_counter()
     try:
@@ -440,6 +464,8 @@ def run_level(
     server: Server, anvil_pid: int, shares: list[tuple[str, str]], load: LevelLoad
 ) -> LevelFigures:
     """`load.concurrency` clients, each opening the next share as soon as its last answer came."""
+    import httpx
+
     answers, stop = Answers(), threading.Event()
     tickets = itertools.count()  # next() on a count is atomic: each ticket is one request
     deadline = time.monotonic() + load.budget
@@ -475,6 +501,8 @@ def run_paced_level(
 ) -> LevelFigures:
     """`clients` employers, each opening a share once a second (start times spread over the
     first second) for `seconds`: the latency an open loop of steady visitors sees."""
+    import httpx
+
     answers = Answers()
     tickets = itertools.count()
     began = time.perf_counter()
@@ -541,6 +569,8 @@ def _percentile(ordered: list[float], p: float) -> float:
 
 def warm_up(base_url: str, shares: list[tuple[str, str]]) -> tuple[list[float], int]:
     """Open every share once, one at a time: milliseconds each and the size of one answer."""
+    import httpx
+
     with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT) as client:
         timings = [open_once(client, share) for share in shares]
         size = len(
@@ -560,6 +590,8 @@ def measure_validations(
 ) -> float:
     """pyHanko signature validations per second of the delivered PDFs, one thread, no cache:
     each PDF once at least, then round after round until `budget` seconds have passed."""
+    from verifier.checks.signature import check_signature
+
     done, began = 0, time.perf_counter()
     while done < len(delivered) or time.perf_counter() - began < budget:
         item = delivered[done % len(delivered)]
@@ -574,6 +606,10 @@ def measure_validations(
 def publish_profile(settings: Settings) -> bytes:
     """The issuer profile as a stranger receives it, its hash published by the registry's admin
     (anvil's development account, which deployed it), so that `sceau verify` can say VALID."""
+    from contracts.client import RegistryClient, make_web3
+    from contracts.localchain import dev_account
+    from sceau import compose
+
     profile = compose.profile(settings).to_json()
     _chain_id, address = settings.resolved_chain()
     client = RegistryClient(
@@ -592,34 +628,94 @@ def publish_profile(settings: Settings) -> bytes:
 def measure_processes(
     settings: Settings, item: Delivered, folder: Path, runs: int
 ) -> list[ProcessFigures]:
-    """`sceau verify` of one certificate as a whole process, the light entry and the full CLI,
-    and a bare pyHanko import, each `runs` times, interleaved so that they share the load."""
+    """`sceau verify` of one issued certificate as a whole process beside a bare pyHanko import,
+    each `runs` times, interleaved so that they share the load."""
     pdf, receipt, profile = folder / "c.pdf", folder / "r.json", folder / "p.json"
     pdf.write_bytes(item.pdf)
     receipt.write_bytes(item.receipt.to_json())
     profile.write_bytes(publish_profile(settings))
-    files = [str(pdf), "--receipt", str(receipt), "--profile", str(profile)]
-    files += ["--rpc", settings.chain.rpc_url, "--json"]
-    commands = {
-        "python -m sceau.verify_command …": ["-m", "sceau.verify_command", *files],
-        "python -m sceau verify …": ["-m", "sceau", "verify", *files],
-        'python -c "import pyhanko.sign.validation"': ["-c", "import pyhanko.sign.validation"],
-    }
+    return time_processes(verify_commands(pdf, receipt, profile, settings.chain.rpc_url), runs)
+
+
+def measure_example_cli(runs: int) -> list[ProcessFigures]:
+    """`sceau verify` of the docs' example against a node replaying its recorded exchanges."""
+    with replayed_node(EXAMPLE / "rpc.json") as rpc_url:
+        pdf, receipt, profile = (
+            EXAMPLE / f for f in ("certificate.pdf", "receipt.json", "profile.json")
+        )
+        return time_processes(verify_commands(pdf, receipt, profile, rpc_url), runs)
+
+
+def verify_commands(pdf: Path, receipt: Path, profile: Path, rpc_url: str) -> dict[str, list[str]]:
+    """`sceau verify` as users run it (the console script of [project.scripts], next to this
+    Python), and the bare import it is measured against."""
+    args = [str(pdf), "--receipt", str(receipt), "--profile", str(profile)]
+    args += ["--rpc", rpc_url, "--json"]
+    script = Path(sys.executable).with_name("sceau")
+    shown = script.relative_to(REPO) if script.is_relative_to(REPO) else script
+    verify = (
+        {f"{shown} verify …": [str(script), "verify", *args]}
+        if script.is_file()
+        else {"python -m sceau verify …": [sys.executable, "-m", "sceau", "verify", *args]}
+    )
+    return {**verify, BARE_IMPORT: [sys.executable, "-c", "import pyhanko.sign.validation"]}
+
+
+def time_processes(commands: dict[str, list[str]], runs: int) -> list[ProcessFigures]:
+    """Each command as a whole process, `runs` times, interleaved: median seconds, last exit."""
     seconds: dict[str, list[float]] = {name: [] for name in commands}
     exits: dict[str, int] = {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCEAU_")}
     for _ in range(runs):
-        for name, args in commands.items():
+        for name, command in commands.items():
             began = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, *args], cwd=REPO, env=env, capture_output=True, timeout=120
-            )
+            done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, timeout=120)
             seconds[name].append(time.perf_counter() - began)
             exits[name] = done.returncode
     return [
         ProcessFigures(name, runs, statistics.median(seconds[name]), exits[name])
         for name in commands
     ]
+
+
+@contextmanager
+def replayed_node(exchanges: Path) -> Iterator[str]:
+    """A JSON-RPC node on a free 127.0.0.1 port, in a thread of this process, that answers each
+    recorded request (same method and parameters, addresses in any case) with its recorded
+    answer and anything else with a JSON-RPC error; its URL while the block runs."""
+    recorded = {
+        _exchange_key(e["request"]): e["response"] for e in json.loads(exchanges.read_text())
+    }
+
+    class Replay(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # kept alive, as a real node's
+
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            unknown = {"code": -32601, "message": "not in the recorded exchanges"}
+            answer = recorded.get(_exchange_key(request), {"jsonrpc": "2.0", "error": unknown})
+            body = json.dumps({**answer, "id": request.get("id")}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Replay)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _exchange_key(request: dict[str, Any]) -> tuple[str, str]:
+    return str(request.get("method")), json.dumps(request.get("params"), sort_keys=True).lower()
 
 
 # --- output ---------------------------------------------------------------------------------------
@@ -644,6 +740,18 @@ def context_table(figures: Figures) -> Table:
         table.add_row("1st opening after the server started", f"{warm[0]:.0f} ms")
         rest = warm[1:] or warm
         table.add_row("warm-up: the other shares, one at a time", f"{sum(rest) / len(rest):.0f} ms")
+    return table
+
+
+def cli_context_table(figures: Figures) -> Table:
+    """The machine and its load, for `--only-cli`."""
+    table = Table(title="Sceau verify benchmark (the docs' example, replayed node)")
+    table.title_justify = "left"
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("machine", figures.machine)
+    table.add_row("load average 1/5/15 min, before", _load(figures.load_before))
+    table.add_row("load average 1/5/15 min, after", _load(figures.load_after))
     return table
 
 
@@ -765,6 +873,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--verify-runs", type=int, default=10, help="whole `sceau verify` processes (10; 0: none)"
     )
+    parser.add_argument(
+        "--only-cli",
+        action="store_true",
+        help="only `sceau verify` beside the bare import, on the docs' example (no anvil)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     try:
@@ -779,29 +892,60 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--paced-seconds within 0..600, --paced-clients within 1..256")
     if not 0 < args.validation_seconds <= 600 or not 0 <= args.verify_runs <= 100:
         parser.error("--validation-seconds within 0..600, --verify-runs within 0..100")
+    if args.only_cli and not args.verify_runs:
+        parser.error("--only-cli needs --verify-runs of at least 1")
     return args
+
+
+def _machine() -> str:
+    """Cores, CPU model and Python, as scripts/bench_issuance.py's `machine` says them (that
+    module imports the issuer, which `--only-cli` does without)."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        cpuinfo = []
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), model)
+    return f"{os.cpu_count() or 1} cores, {model}, Python {platform.python_version()}"
+
+
+def run_only_cli(args: argparse.Namespace) -> Figures:
+    """`sceau verify` of the docs' example beside the bare import; nothing issued or served."""
+    figures = Figures(
+        cores=os.cpu_count() or 1,
+        python=platform.python_version(),
+        count=0,
+        load_before=os.getloadavg(),
+        machine=_machine(),
+    )
+    log.print(f"`sceau verify` of {EXAMPLE.name} as a whole process, {args.verify_runs} times...")
+    figures.verify_processes = measure_example_cli(args.verify_runs)
+    figures.load_after = os.getloadavg()
+    return figures
 
 
 def run(args: argparse.Namespace) -> Figures:
     """Build the set-up, issue, serve, share, measure; tear it all down."""
+    from sceau import compose
+
     figures = Figures(
         cores=os.cpu_count() or 1,
         python=platform.python_version(),
         count=args.count,
         load_before=os.getloadavg(),
-        machine=bench_issuance.machine(),
+        machine=_bench_issuance().machine(),
     )
-    with bench_issuance.throwaway_setup() as setup:
+    with _bench_issuance().throwaway_setup() as setup:
         log.print(f"set-up ready in {setup.root}; anvil at {setup.rpc_url}")
         run_dir = setup.root / "sceau"
         run_dir.mkdir()  # SQLite does not create the folder of an absolute path
-        settings = bench_issuance.settings_for(setup, run_dir, workers=figures.cores)
+        settings = _bench_issuance().settings_for(setup, run_dir, workers=figures.cores)
         log.print(f"issuing {args.count} certificates through the pipeline...")
         figures.issuance_seconds = issue_certificates(settings, args.count)
         delivered = read_outbox(settings.mail.outbox)
         figures.signed_pdf_bytes = len(delivered[0].pdf)
         config = write_config(settings, setup.root / "sceau.toml")
-        port = bench_issuance.free_port()
+        port = _bench_issuance().free_port()
         with running_server(config, port, setup.root / "server.log") as server:
             log.print(f"server at {server.base_url}; creating {len(delivered)} shares...")
             shares = create_shares(server.base_url, delivered)
@@ -854,7 +998,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        figures = run(args)
+        figures = run_only_cli(args) if args.only_cli else run(args)
     except KeyboardInterrupt:
         log.print("interrupted; server and anvil stopped, temp dir removed")
         return 130
@@ -862,6 +1006,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asdict(figures), indent=2))
         return 0
     out = Console() if sys.stdout.isatty() else Console(width=120)  # whole tables in a file
+    if args.only_cli:
+        out.print(cli_context_table(figures))
+        out.print(ratios_table(figures))
+        return 0
     tables = (context_table(figures), parts_table(figures), levels_table(figures))
     for table in (*tables, ratios_table(figures)):
         out.print(table)
