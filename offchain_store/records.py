@@ -9,12 +9,14 @@ share's) or the offline recovery key can open the certificate.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, Enum, LargeBinary, UniqueConstraint, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 
@@ -240,6 +242,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (salts, wrapped keys) are zeroed
     cursor.close()
+
+
+@contextmanager
+def relaxed_sync(connection: Connection) -> Iterator[Connection]:
+    """Commits on `connection` within the block that survive a crash of the process, not a
+    power cut: on SQLite (WAL), `synchronous=NORMAL` for them, so a commit waits for no fsync,
+    and the engine's FULL again after. For an access-log line and a use count, never for an
+    erasure (a power cut must not bring a shredded key back). Other databases: unchanged."""
+    if connection.dialect.name != "sqlite":
+        yield connection
+        return
+    _synchronous(connection, "NORMAL")
+    try:
+        yield connection
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        _synchronous(connection, "FULL")
+
+
+def _synchronous(connection: Connection, level: str) -> None:
+    # SQLite refuses the change inside a transaction; the PRAGMA itself opens none (only
+    # SQLAlchemy's own, ended at once so that a session on this connection commits its work).
+    connection.exec_driver_sql(f"PRAGMA synchronous={level}")
+    connection.commit()
 
 
 def create_schema(engine: Engine) -> None:

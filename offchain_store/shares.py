@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -32,6 +32,7 @@ from offchain_store.records import (
     KeyWrapRecord,
     ShareRecord,
     WrapKind,
+    relaxed_sync,
 )
 
 MAX_SHARE_DAYS = 366
@@ -120,13 +121,7 @@ def _unwrap(
         KeyWrapRecord.kind == kind,
         KeyWrapRecord.share_id == share_id,
     )
-    wrap = session.exec(query).first()
-    if wrap is None:
-        raise WrongLinkKey()
-    try:
-        return unwrap_data_key(wrap.wrapped, key, associated_data=bytes.fromhex(certificate_id))
-    except DecryptionFailed:
-        raise WrongLinkKey() from None
+    return _unwrap_with(session.exec(query).first(), key, certificate_id)
 
 
 def candidate_data_key(session: Session, certificate_id: str, candidate_key: LinkKey) -> DataKey:
@@ -250,6 +245,32 @@ def find_share(engine: Engine, share_id: str) -> ShareRecord:
     return share
 
 
+# The statements of an opening, built once: composing them costs more than running them.
+_SHARE_TO_OPEN = (
+    select(ShareRecord, CertificateRecord, KeyWrapRecord)
+    .outerjoin(CertificateRecord, col(CertificateRecord.id) == col(ShareRecord.certificate_id))
+    .outerjoin(
+        KeyWrapRecord,
+        and_(
+            col(KeyWrapRecord.certificate_id) == col(ShareRecord.certificate_id),
+            col(KeyWrapRecord.share_id) == col(ShareRecord.id),
+            col(KeyWrapRecord.kind) == WrapKind.SHARE,
+        ),
+    )
+    .where(col(ShareRecord.id) == bindparam("share_id"))
+)
+_COUNT_OPENING = (  # run on the connection: plain SQL, no session bookkeeping
+    update(ShareRecord)
+    .where(col(ShareRecord.id) == bindparam("share_id"))
+    .where(
+        (col(ShareRecord.max_opens).is_(None))
+        | (col(ShareRecord.opens) < col(ShareRecord.max_opens))
+    )
+    .values(opens=col(ShareRecord.opens) + 1)
+)
+_LOG_OPENING = insert(AccessLogRecord)
+
+
 def open_share(
     engine: Engine,
     blobs: BlobStore,
@@ -259,47 +280,61 @@ def open_share(
     now: datetime,
     client: str,
 ) -> OpenedCertificate:
-    """Open a living share with its key; the opening is counted and logged."""
-    share = find_share(engine, share_id)
-    with Session(engine) as session:
-        record = _certificate(session, share.certificate_id)
+    """Open a living share with its key; the opening is counted and logged.
+
+    One query reads the share, its certificate and its key wrap; one commit counts and logs
+    the opening (on SQLite without an fsync of its own: see `relaxed_sync`).
+    """
+    if not _is_id(share_id):
+        raise ShareNotFound()
+    with (
+        engine.connect() as connection,
+        relaxed_sync(connection),
+        Session(connection, expire_on_commit=False) as session,
+    ):
+        share, record, wrap = _share_to_open(session, share_id)
         if share.ended_at is not None:
             raise ShareEnded(_utc(share.ended_at))
         if _utc(share.expires_at) <= now:
             raise ShareExpired(_utc(share.expires_at))
-        data_key = _unwrap(session, record.id, WrapKind.SHARE, share_key, share_id=share.id)
+        data_key = _unwrap_with(wrap, share_key, record.id)
         # Decrypted before the opening counts: a store outage does not use up a limited share.
         pdf = decrypt_document(
             blobs.get(record.id), data_key, associated_data=bytes.fromhex(record.id)
         )
-        # End the read before writing: SQLite cannot upgrade a read transaction to a write
-        # once another connection has committed (no busy wait); a fresh write waits its turn.
+        session.expunge_all()  # the snapshot read above, as the caller gets it
+        counted = connection.execute(_COUNT_OPENING, {"share_id": share.id})
+        if counted.rowcount != 1:
+            raise ShareExhausted(share.max_opens or 0)
+        log = {"certificate_id": record.id, "share_id": share.id, "opened_at": now}
+        connection.execute(_LOG_OPENING, {**log, "client": client[:120]})
         session.commit()
-        _count_opening(session, share)
-        session.add(
-            AccessLogRecord(
-                certificate_id=record.id, share_id=share.id, opened_at=now, client=client[:120]
-            )
-        )
-        session.commit()
-        session.refresh(record)
-        session.expunge(record)
     return OpenedCertificate(record=record, pdf=pdf, share=share)
 
 
-def _count_opening(session: Session, share: ShareRecord) -> None:
-    """One more opening, atomically; refused once the maximum is reached."""
-    counted = session.execute(
-        update(ShareRecord)
-        .where(col(ShareRecord.id) == share.id)
-        .where(
-            (col(ShareRecord.max_opens).is_(None))
-            | (col(ShareRecord.opens) < col(ShareRecord.max_opens))
-        )
-        .values(opens=col(ShareRecord.opens) + 1)
-    )
-    if counted.rowcount != 1:  # type: ignore[attr-defined]
-        raise ShareExhausted(share.max_opens or 0)
+def _share_to_open(
+    session: Session, share_id: str
+) -> tuple[ShareRecord, CertificateRecord, KeyWrapRecord | None]:
+    """The share, its certificate and the share's key wrap (None once ended), in one query;
+    ShareNotFound, CertificateNotFound or CertificateRevoked otherwise."""
+    found = session.execute(_SHARE_TO_OPEN, {"share_id": share_id}).first()
+    if found is None:
+        raise ShareNotFound()
+    share, record, wrap = found
+    if record is None:
+        raise CertificateNotFound()
+    if record.state == CertificateState.REVOKED:
+        raise CertificateRevoked(record.id)
+    return share, record, wrap
+
+
+def _unwrap_with(wrap: KeyWrapRecord | None, key: LinkKey, certificate_id: str) -> DataKey:
+    if wrap is None:
+        raise WrongLinkKey()
+    try:
+        return unwrap_data_key(wrap.wrapped, key, associated_data=bytes.fromhex(certificate_id))
+    except DecryptionFailed:
+        raise WrongLinkKey() from None
 
 
 def living_share(engine: Engine, share_id: str, *, now: datetime) -> ShareRecord:

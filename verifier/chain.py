@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from pydantic import JsonValue
@@ -24,11 +25,10 @@ from contracts.chain_facts import (
     transaction_mismatch,
 )
 from contracts.errors import RegistryError, RpcUnavailable
-from contracts.keccak import to_checksum_address
-from contracts.merkle import parse_hash32, process_proof
+from contracts.merkle import parse_hash32
 from contracts.receipt import Receipt
 from contracts.values import AnchorRecord, CertificateStatus, Role
-from verifier.registry_reads import RegistryReads
+from verifier.registry_reads import RegistryReads, checksum_address
 from verifier.rpc import DEFAULT_TIMEOUT, ChainNode, RpcRefused
 from verifier.validation_cache import ValidationCache
 
@@ -91,6 +91,9 @@ class ChainCache:
     URL (kept-alive connections), a checked node and registry and a current profile hash (for
     a while), anchored roots with their transaction and signature validations (for good: an
     anchor and a signed PDF never change). Revocation is never cached.
+
+    Receipts parsed from the records are kept too, briefly: a receipt holds its certificate's
+    salt, which a revocation destroys, so none stays here longer than `receipt_ttl_seconds`.
     """
 
     def __init__(
@@ -99,9 +102,14 @@ class ChainCache:
         node_ttl_seconds: float = 300.0,
         max_roots: int = 100_000,
         validations: ValidationCache | None = None,
+        receipt_ttl_seconds: float = 600.0,
+        max_receipts: int = 4096,
     ) -> None:
         self._node_ttl = node_ttl_seconds
         self._max_roots = max_roots
+        self._receipt_ttl = receipt_ttl_seconds
+        self._max_receipts = max_receipts
+        self._receipts: OrderedDict[str, tuple[float, Receipt]] = OrderedDict()
         self._nodes: dict[tuple[str, int, str], float] = {}
         self._profiles: dict[tuple[str, int, str], tuple[float, PublishedProfileHash]] = {}
         self._anchors: dict[tuple[int, str, bytes], _KnownAnchor] = {}
@@ -133,6 +141,24 @@ class ChainCache:
     def remember_profile(self, key: tuple[str, int, str], published: PublishedProfileHash) -> None:
         with self._lock:
             self._profiles[key] = (time.monotonic() + self._node_ttl, published)
+
+    def receipt(self, text: str) -> Receipt:
+        """`Receipt.from_json(text)`, parsed once per `receipt_ttl_seconds` (each parse checks
+        the leaf and the proof: Keccaks in pure Python); InvalidReceipt as it raises."""
+        now = time.monotonic()
+        with self._lock:
+            kept = self._receipts.get(text)
+            if kept is not None and kept[0] > now:
+                return kept[1]
+        receipt = Receipt.from_json(text)
+        with self._lock:
+            self._receipts[text] = (now + self._receipt_ttl, receipt)
+            self._receipts.move_to_end(text)
+            while len(self._receipts) > self._max_receipts or (
+                self._receipts and next(iter(self._receipts.values()))[0] <= now
+            ):
+                self._receipts.popitem(last=False)
+        return receipt
 
     def anchor(self, key: tuple[int, str, bytes]) -> _KnownAnchor | None:
         with self._lock:
@@ -211,9 +237,10 @@ def _with_known_anchor(
     registry: RegistryReads, receipt: Receipt, known: _KnownAnchor
 ) -> ChainReading:
     """A cached anchor of the receipt's root: only the leaf's status is asked (one eth_call:
-    checkCertificate with an empty proof answers the leaf's revocation and suspension)."""
+    checkCertificate with an empty proof answers the leaf's revocation and suspension). The
+    root is the receipt's: a `Receipt` exists only if its proof leads from its leaf to it."""
     leaf = bytes.fromhex(receipt.leaf[2:])
-    root = process_proof(leaf, [bytes.fromhex(p[2:]) for p in receipt.proof])
+    root = bytes.fromhex(receipt.root[2:])
     fresh = registry.check_certificate(leaf, [])
     status = CertificateStatus(
         leaf=leaf,
@@ -237,7 +264,7 @@ def _read_profile(
     if remembered is not None and remembered.sha256 == profile_sha256:
         return ProfileOnChain(remembered)
     try:
-        address = to_checksum_address(where.contract)
+        address = checksum_address(where.contract)
         published = decode_current_profile(node.call(address, CURRENT_PROFILE_SELECTOR))
     except RpcUnavailable as exc:
         return ProfileOnChain(None, _failure("chain_unreachable", exc))
@@ -262,7 +289,7 @@ def _check_node(node: ChainNode, where: Registry) -> ChainFailure | None:
                 "actual_chain_id": actual,
             }
             return ChainFailure("wrong_chain", "the node serves another chain", details)
-        code = node.code(to_checksum_address(where.contract))
+        code = node.code(checksum_address(where.contract))
     except RpcUnavailable as exc:
         return _failure("chain_unreachable", exc)
     except (RegistryError, ValueError) as exc:  # any node may be asked: an odd answer

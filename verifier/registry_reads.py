@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from contracts.abi import load_artifact
@@ -28,6 +28,13 @@ from contracts.values import (
     SuspensionRecord,
 )
 from verifier.rpc import ChainNode
+
+
+@lru_cache(maxsize=1024)
+def checksum_address(address: str) -> str:
+    """`to_checksum_address`, kept: a verifier meets a few addresses (the registry, the issuer's
+    and revokers' accounts) on every opening, and each costs a Keccak in pure Python."""
+    return to_checksum_address(address)
 
 
 @cache
@@ -53,7 +60,7 @@ class RegistryReads:
 
     def __init__(self, node: ChainNode, address: str) -> None:
         self.node = node
-        self.address = to_checksum_address(address)
+        self.address = checksum_address(address)
 
     def check_certificate(self, leaf: bytes, proof: Sequence[bytes]) -> CertificateStatus:
         """`checkCertificate`, one call: the root the proof leads to, its anchor, the leaf's
@@ -61,10 +68,10 @@ class RegistryReads:
         (answer,) = self._call("checkCertificate", leaf, list(proof))
         root, at, block, by, revoked_at, revoked_why, revoker = answer[:7]
         suspended_at, suspended_why, suspender = answer[7:]
-        anchor = AnchorRecord(_utc(at), int(block), to_checksum_address(by)) if at else None
+        anchor = AnchorRecord(_utc(at), int(block), checksum_address(by)) if at else None
         revocation = (
             RevocationRecord(
-                _utc(revoked_at), _revocation_reason(revoked_why), to_checksum_address(revoker)
+                _utc(revoked_at), _revocation_reason(revoked_why), checksum_address(revoker)
             )
             if revoked_at
             else None
@@ -73,7 +80,7 @@ class RegistryReads:
             SuspensionRecord(
                 _utc(suspended_at),
                 _suspension_reason(suspended_why),
-                to_checksum_address(suspender),
+                checksum_address(suspender),
             )
             if suspended_at
             else None
@@ -91,16 +98,14 @@ class RegistryReads:
         at, reason, revoker = self._call("revocationOf", leaf)
         if not at:
             return None
-        return RevocationRecord(_utc(at), _revocation_reason(reason), to_checksum_address(revoker))
+        return RevocationRecord(_utc(at), _revocation_reason(reason), checksum_address(revoker))
 
     def suspension_of(self, leaf: bytes) -> SuspensionRecord | None:
         """`suspensionOf`: when, why and by whom `leaf` is suspended, or None."""
         at, reason, suspender = self._call("suspensionOf", leaf)
         if not at:
             return None
-        return SuspensionRecord(
-            _utc(at), _suspension_reason(reason), to_checksum_address(suspender)
-        )
+        return SuspensionRecord(_utc(at), _suspension_reason(reason), checksum_address(suspender))
 
     def current_status_list(self) -> StatusListRecord | None:
         """`currentStatusList`: the status list hash the registry holds as current, or None."""
@@ -111,7 +116,7 @@ class RegistryReads:
 
     def has_role_at(self, role: Role, account: str, block: int) -> bool:
         """`hasRole` as of `block` (needs the node to keep that block's state)."""
-        (held,) = self._call("hasRole", role.id, to_checksum_address(account), block=block)
+        (held,) = self._call("hasRole", role.id, checksum_address(account), block=block)
         return bool(held)
 
     def _call(self, name: str, *args: Any, block: int | str = "latest") -> tuple[Any, ...]:

@@ -76,7 +76,8 @@ def verify_share(
         return _refused(share_id, share_checks.share_exhausted(), now)
     except CertificateRevoked as revoked:
         return _tombstone(context, share_id, revoked.certificate_id, now)
-    receipt = Receipt.from_json(opened.record.receipt or "")
+    text = opened.record.receipt or ""
+    receipt = context.cache.receipt(text) if context.cache else Receipt.from_json(text)
     report = verify_with_receipt(
         opened.pdf,
         receipt,
