@@ -9,6 +9,7 @@ written out here (FIPS 202, section 3); a batch's Merkle tree, thousands of hash
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from functools import cache
 
@@ -71,7 +72,15 @@ def _permute(lanes: list[int]) -> None:
 
 
 def keccak256(data: bytes) -> bytes:
-    """The 32-byte Keccak-256 of `data` (pure Python: for a few short values at a time)."""
+    """The 32-byte Keccak-256 of `data`: pycryptodome's C code when this process has already
+    loaded it (a server, an issuer), else the pure Python permutation (the light verifier)."""
+    loaded = sys.modules.get("Crypto.Hash.keccak")
+    if loaded is not None:
+        return bytes(loaded.new(data=data, digest_bits=256).digest())
+    return _keccak256_python(data)
+
+
+def _keccak256_python(data: bytes) -> bytes:
     padded = bytearray(data)
     padded += b"\x01" + bytes(-(len(data) + 1) % _RATE)
     padded[-1] |= 0x80

@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from cryptography import x509
@@ -164,8 +165,8 @@ class IssuerProfile(BaseModel):
         return any(c.der() == der and c.covers(when) for c in self.signing_certificates)
 
     def trust_roots_der(self) -> tuple[bytes, ...]:
-        """The trust roots in DER."""
-        return tuple(_load_pem(pem).public_bytes(Encoding.DER) for pem in self.trust_roots)
+        """The trust roots in DER (parsed once per process: every opening asks for them)."""
+        return _roots_der(self.trust_roots)
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> IssuerProfile:
@@ -176,6 +177,11 @@ class IssuerProfile(BaseModel):
         """Canonical JSON (sorted keys, two-space indent, trailing newline): the bytes whose
         SHA-256 the registry's `currentProfile()` holds (docs/profile.md, section 4)."""
         return canonical_json(self)
+
+
+@lru_cache(maxsize=64)
+def _roots_der(pems: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(_load_pem(pem).public_bytes(Encoding.DER) for pem in pems)
 
 
 @dataclass(frozen=True)
