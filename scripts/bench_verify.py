@@ -262,13 +262,19 @@ def running_server(config: Path, port: int, log_file: Path) -> Iterator[Server]:
                 signal.signal(signal.SIGINT, previous)
 
 
+# A logged failure: a level of ERROR or worse, or a traceback (not uvicorn's "uvicorn.error"
+# logger name, which carries its ordinary INFO lines too).
+SERVER_ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|^Traceback ")
+
+
 def _show_server_errors(log_file: Path) -> None:
     """The last errors the server logged, if any (then its answers were not all 200)."""
     lines = log_file.read_text(errors="replace").splitlines()
-    errors = [n for n, line in enumerate(lines) if "error" in line.lower()]
+    errors = [n for n, line in enumerate(lines) if SERVER_ERROR_LINE.search(line)]
     if errors:
+        last = errors[-1]
         log.print("[bold red]the server logged errors; the last of them:[/]")
-        log.print("\n".join(lines[errors[-1] - 5 : errors[-1] + 30]), markup=False, highlight=False)
+        log.print("\n".join(lines[max(0, last - 5) : last + 30]), markup=False, highlight=False)
 
 
 def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log_file: Path) -> None:
