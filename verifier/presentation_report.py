@@ -94,8 +94,8 @@ WALLET_MESSAGES: dict[str, Message] = {
         "The key binding's nonce is unknown, already used or expired.",
     ),
     "key_binding_sd_hash_mismatch": Message(
-        "La preuve de détention ne couvre pas cette présentation (sd_hash).",
-        "The key binding does not cover this presentation (sd_hash).",
+        "La preuve de détention ne couvre pas cette présentation : son empreinte diffère.",
+        "The key binding does not cover this presentation: its digest differs.",
     ),
     "key_binding_stale": Message(
         "La preuve de détention est trop ancienne ou datée dans le futur.",
@@ -108,8 +108,84 @@ WALLET_MESSAGES: dict[str, Message] = {
 }
 
 
+# What `verifier.presentation` says went wrong (a check's `detail`), in both languages; the
+# details themselves keep its words, for programs. A detail without words here is shown as is.
+DETAIL_WORDS: dict[str, Message] = {
+    "typ or alg": Message("en-tête typ ou alg inattendu", "unexpected typ or alg header"),
+    "x5c": Message("pas de chaîne x5c", "no x5c chain"),
+    "_sd_alg or iat": Message("_sd_alg ou iat inattendu", "unexpected _sd_alg or iat"),
+    "signed in the future": Message("signée dans le futur", "signed in the future"),
+    "not <jwt>~<disclosures>~<kb-jwt>": Message(
+        "pas de la forme <jwt>~<divulgations>~<kb-jwt>", "not <jwt>~<disclosures>~<kb-jwt>"
+    ),
+    "an empty disclosure": Message("une divulgation est vide", "a disclosure is empty"),
+    "the issuer-signed JWT is unreadable": Message(
+        "le JWT signé par l'émetteur est illisible", "the issuer-signed JWT is unreadable"
+    ),
+    "the payload is not a JSON object": Message(
+        "son contenu n'est pas un objet JSON", "its payload is not a JSON object"
+    ),
+    "a disclosure is not base64url JSON": Message(
+        "une divulgation n'est pas du JSON en base64url", "a disclosure is not base64url JSON"
+    ),
+    "an x5c certificate is unreadable": Message(
+        "un certificat de la chaîne x5c est illisible",
+        "a certificate of the x5c chain is unreadable",
+    ),
+    "the signing certificate's key type is not supported": Message(
+        "le type de clé du certificat de signature n'est pas pris en charge",
+        "the signing certificate's key type is not supported",
+    ),
+    "a disclosure is not [salt, name, value]": Message(
+        "une divulgation n'est pas [sel, nom, valeur]", "a disclosure is not [salt, name, value]"
+    ),
+    "a disclosure is repeated or names a reserved claim": Message(
+        "une divulgation est répétée ou nomme une information réservée",
+        "a disclosure is repeated or names a reserved claim",
+    ),
+    "a digest is referenced twice": Message(
+        "une empreinte est référencée deux fois", "a digest is referenced twice"
+    ),
+    "a disclosure overrides a claim": Message(
+        "une divulgation remplace une information signée", "a disclosure overrides a signed claim"
+    ),
+    "the sceau_anchor claim is missing or malformed": Message(
+        "la preuve d'ancrage de l'attestation manque ou est illisible",
+        "the credential's anchoring proof is missing or unreadable",
+    ),
+    "a certificate was not valid when the credential was signed": Message(
+        "un certificat n'était pas en vigueur quand l'attestation a été signée",
+        "a certificate was not valid when the credential was signed",
+    ),
+    "x5c is not an unbroken chain": Message(
+        "la chaîne x5c est interrompue", "the x5c chain is broken"
+    ),
+    "no trust root of the profile issued it": Message(
+        "aucune racine de confiance du profil ne l'a émise",
+        "no trust root of the profile issued it",
+    ),
+    "the credential names no holder key (cnf.jwk)": Message(
+        "l'attestation ne désigne pas la clé du titulaire (cnf.jwk)",
+        "the credential names no holder key (cnf.jwk)",
+    ),
+    "unreadable": Message("illisible", "unreadable"),
+    "typ must be kb+jwt": Message("son typ doit être kb+jwt", "its typ must be kb+jwt"),
+    "signature": Message("la signature ne correspond pas", "the signature does not match"),
+}
+
+
 def _message(code: str) -> Message:
     return WALLET_MESSAGES.get(code) or MESSAGES[code]
+
+
+def _filled(message: Message, details: dict[str, JsonValue]) -> Message:
+    """The message with its placeholders filled, a `detail` in the message's own language."""
+    values = {k: str(v) for k, v in details.items()}
+    detail = DETAIL_WORDS.get(values.get("detail", ""))
+    fr, en = Unfilled(values), Unfilled(values)
+    if detail is not None:
+        fr["detail"], en["detail"] = detail.fr, detail.en
+    return Message(message.fr.format_map(fr), message.en.format_map(en))
 
 
 class PresentationCheck(BaseModel):
@@ -128,14 +204,13 @@ class PresentationCheck(BaseModel):
     def of(
         cls, name: PresentationCheckName, status: CheckStatus, code: str, **details: JsonValue
     ) -> PresentationCheck:
-        message = _message(code)
-        values = Unfilled({k: str(v) for k, v in details.items()})
+        message = _filled(_message(code), details)
         return cls(
             name=name,
             status=status,
             code=code,
-            message_fr=message.fr.format_map(values),
-            message_en=message.en.format_map(values),
+            message_fr=message.fr,
+            message_en=message.en,
             details=details,
         )
 
@@ -170,6 +245,51 @@ class PresentationReport(BaseModel):
         if any(c.status is not CheckStatus.VALID for c in self.checks):
             return Verdict.ERROR
         return Verdict.VALID if set(REQUIRED) <= {c.name for c in self.checks} else Verdict.ERROR
+
+    # The dates and reasons a PDF's report carries too (`verifier.report.Report`), so that a
+    # reader of either is told the same: when it was anchored, revoked or suspended, and why.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def anchored_at(self) -> str | None:
+        """The anchoring block's time (RFC 3339), when the anchoring check found it."""
+        return self._detail(PresentationCheckName.ANCHORING, "anchored_at", CheckStatus.VALID)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def revoked_at(self) -> str | None:
+        """When the leaf was revoked (RFC 3339), if it was."""
+        return self._revocation_detail("revoked_at", revoked=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def revocation_reason(self) -> str | None:
+        """The revocation's reason category (e.g. "holder_request"), if revoked."""
+        return self._revocation_detail("reason", revoked=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def suspended_at(self) -> str | None:
+        """Since when the leaf is suspended (RFC 3339), if it is."""
+        return self._revocation_detail("suspended_at", revoked=False)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def suspension_reason(self) -> str | None:
+        """The suspension's reason (appeal, inquiry, payment, other), if suspended."""
+        return self._revocation_detail("reason", revoked=False)
+
+    def _revocation_detail(self, key: str, *, revoked: bool) -> str | None:
+        check = self.check(PresentationCheckName.REVOCATION)
+        if check is None or (check.code == SUSPENDED_CODE) is revoked:
+            return None
+        return self._detail(PresentationCheckName.REVOCATION, key, CheckStatus.INVALID)
+
+    def _detail(self, name: PresentationCheckName, key: str, status: CheckStatus) -> str | None:
+        check = self.check(name)
+        if check is None or check.status is not status:
+            return None
+        value = check.details.get(key)
+        return value if isinstance(value, str) else None
 
     def check(self, name: PresentationCheckName) -> PresentationCheck | None:
         return next((c for c in self.checks if c.name is name), None)

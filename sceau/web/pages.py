@@ -21,26 +21,36 @@ from offchain_store.shares import (
     living_share,
 )
 from sceau.web.deps import State
-from sceau.web.i18n import COOKIE, Translator, language_of
+from sceau.web.i18n import COOKIE, WORDS, Translator, language_of
 from verifier.share_link import tombstone_report
 from verifier.status import public_status
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
+# Words the check page's script needs beyond every page's: a presentation report's claims.
+PRESENTATION_WORDS = ("presentation.", "claim.")
 
 
 def render(
-    request: Request, state: State, template: str, status_code: int = 200, **context: Any
+    request: Request,
+    state: State,
+    template: str,
+    status_code: int = 200,
+    *,
+    script_words: tuple[str, ...] = (),
+    **context: Any,
 ) -> HTMLResponse:
-    """A page in the reader's language; a ?lang= choice is remembered in a cookie."""
+    """A page in the reader's language; a ?lang= choice is remembered in a cookie. The page's
+    script gets every page's words and those whose keys start with one of `script_words`."""
     t = Translator(language_of(request))
+    words = t.js_words() | {k: t(k) for k in WORDS[t.lang] if k.startswith(script_words)}
     response = TEMPLATES.TemplateResponse(
         request,
         template,
         {
             "t": t,
             "issuer_name": state.settings.issuer_name,
-            "words_json": json.dumps(t.js_words(), ensure_ascii=False).replace("</", "<\\/"),
+            "words_json": json.dumps(words, ensure_ascii=False).replace("</", "<\\/"),
             **context,
         },
         status_code=status_code,
@@ -69,7 +79,8 @@ def home() -> Response:
 
 @router.get("/check", response_class=HTMLResponse)
 def check_page(request: Request, state: State) -> HTMLResponse:
-    return render(request, state, "check.html")
+    """A PDF dropped, or an SD-JWT VC presentation pasted: the same report either way."""
+    return render(request, state, "check.html", script_words=PRESENTATION_WORDS)
 
 
 @router.get("/c/{certificate_id}", response_class=HTMLResponse)

@@ -1,5 +1,7 @@
 // Sceau pages. The link key lives in the URL fragment, which browsers never send to a
 // server: this script reads it and posts it in a request body, and nothing else leaves.
+import { qrImage } from "/static/qr.js";
+
 const body = document.body;
 const lang = body.dataset.lang || "fr";
 const words = JSON.parse(document.getElementById("words").textContent);
@@ -218,6 +220,51 @@ async function sharePage() {
   }
 }
 
+// The verdict box before an answer, and when no report came back (the problem in words).
+function startChecking() {
+  $("result").hidden = false;
+  $("document").hidden = true;
+  $("disclosed").hidden = true;
+  $("verdict").className = "card verdict";
+  $("verdict-word").textContent = words.checking;
+  $("verdict-explain").textContent = "";
+  $("verdict-facts").textContent = "";
+  $("checks").replaceChildren();
+}
+
+function showCheckProblem(problem) {
+  $("verdict").className = "card verdict verdict-ERROR";
+  $("verdict-word").textContent = words["verdict.ERROR"];
+  $("verdict-explain").textContent = words[`error.${problem}`];
+  $("checks").replaceChildren();
+}
+
+const colon = lang === "fr" ? " : " : ": ";
+
+// A disclosed claim's value for a reader: a day as the pages write it, an object (the skills)
+// member by member, each under its own name.
+function claimValue(value) {
+  if (Array.isArray(value)) return value.map(claimValue).join(", ");
+  if (value && typeof value === "object") {
+    return Object.entries(value).map(([name, member]) => `${name}${colon}${claimValue(member)}`).join(" · ");
+  }
+  const text = String(value ?? "");
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) ? formatDay(`${text}T00:00:00Z`) : text;
+}
+
+// Exactly the claims the holder disclosed, under their names in the reader's language.
+function showDisclosed(report) {
+  const claims = Object.entries(report.disclosed || {});
+  const list = $("disclosed-claims");
+  list.replaceChildren();
+  for (const [name, value] of claims) {
+    list.append(element("dt", {}, words[`claim.${name}`] || name), element("dd", {}, claimValue(value)));
+  }
+  $("disclosed").hidden = false;
+  $("disclosed-explain").hidden = claims.length === 0;
+  $("disclosed-none").hidden = claims.length > 0;
+}
+
 function checkPage() {
   const form = $("drop");
   const input = $("file");
@@ -226,16 +273,11 @@ function checkPage() {
     if (!file) return;
     const data = new FormData();
     data.append("file", file);
-    $("result").hidden = false;
-    $("verdict-word").textContent = words.checking;
+    startChecking();
     const response = await fetch("/api/v1/verify", { method: "POST", body: data });
     const json = await response.json().catch(() => null);
     if (json && json.verdict) { showReport(json); return; }
-    $("verdict").className = "card verdict verdict-ERROR";
-    $("verdict-word").textContent = words["verdict.ERROR"];
-    const problem = { 413: "too_large", 415: "not_pdf", 503: "chain" }[response.status] || "server";
-    $("verdict-explain").textContent = words[`error.${problem}`];
-    $("checks").replaceChildren();
+    showCheckProblem({ 413: "too_large", 415: "not_pdf", 503: "chain" }[response.status] || "server");
   };
   input.addEventListener("change", () => send(input.files[0]));
   form.addEventListener("dragover", (event) => { event.preventDefault(); form.classList.add("over"); });
@@ -246,6 +288,39 @@ function checkPage() {
     send(event.dataTransfer.files[0]);
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); send(input.files[0]); });
+  presentationForm();
+}
+
+// A presentation from a wallet: first the nonce and audience its key binding must carry (one
+// use, a few minutes), then the presentation pasted, checked like a PDF.
+function presentationForm() {
+  const form = $("presentation-form");
+  if (!form) return;
+  $("presentation-request").addEventListener("click", async () => {
+    const binding = await fetch("/api/v1/presentations/nonce", { cache: "no-store", credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : null))
+      .catch(() => null);
+    if (!binding) { $("presentation-problem").textContent = words["presentation.request_failed"]; return; }
+    $("presentation-problem").textContent = "";
+    $("presentation-nonce").value = binding.nonce;
+    $("presentation-audience").value = binding.audience;
+    $("presentation-expires").dateTime = binding.expires_at;
+    $("presentation-expires").textContent = formatDate(binding.expires_at);
+    $("presentation-binding").hidden = false;
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    startChecking();
+    $("result").scrollIntoView?.({ block: "start" });
+    const answer = await postJson("/api/v1/presentations", { presentation: $("presentation-text").value.trim() })
+      .catch(() => ({ ok: false, status: 0, data: null }));
+    if (answer.data && answer.data.verdict) {
+      showReport(answer.data);
+      showDisclosed(answer.data);
+      return;
+    }
+    showCheckProblem({ 413: "not_presentation", 422: "not_presentation", 503: "chain" }[answer.status] || "server");
+  });
 }
 
 async function candidatePage() {
@@ -300,16 +375,14 @@ async function candidatePage() {
       key, recipient: form.recipient.value, expires_in_days: Number(form.days.value), max_opens: maxOpens,
     });
     if (!created.ok) return;
-    $("new-share").hidden = false;
-    $("share-link").value = created.data.link;
-    try {
-      const qrcode = (await import("/vendor/qrcode/qrcode.mjs")).default;
-      const qr = qrcode(0, "M");
-      qr.addData(created.data.link);
-      qr.make();
-      $("share-qr").src = qr.createDataURL(4, 2);
-    } catch { $("share-qr").hidden = true; }
+    // The form is emptied at once, and the new link shown only with its QR code drawn (a
+    // module load): a link shown first could be followed by a reset of what is typed next.
     form.reset();
+    const image = await qrImage(created.data.link);
+    if (image) $("share-qr").src = image;
+    $("share-qr").hidden = !image;
+    $("share-link").value = created.data.link;
+    $("new-share").hidden = false;
     refresh();
   });
   $("copy").addEventListener("click", async () => {

@@ -1,6 +1,8 @@
 // The wallet offer on the candidate's page: the link key is read from the URL fragment and
 // posted in a body (never in a URL); the offer is shown as a QR code and a link, the
 // transaction code apart from both.
+import { qrImage } from "/static/qr.js";
+
 const $ = (id) => document.getElementById(id);
 
 function keyFromFragment() {
@@ -21,22 +23,19 @@ async function makeOffer() {
   });
   if (!response.ok) { $("wallet-offer-problem").textContent = section.dataset.failed; return; }
   const offer = await response.json();
-  $("wallet-offer-made").hidden = false;
+  // Everything is filled in before the offer is shown: the QR code is drawn after a module
+  // load, and an offer shown before it would be one without its image.
+  const image = await qrImage(offer.offer_uri);
+  const qr = $("wallet-offer-qr");
+  if (image) qr.src = image; else qr.hidden = true;
   $("wallet-offer-link").href = offer.offer_uri;
-  if (offer.tx_code) {
-    $("wallet-offer-tx").hidden = false;
-    $("wallet-offer-tx-code").textContent = offer.tx_code;
-  }
+  $("wallet-offer-tx").hidden = !offer.tx_code;
+  $("wallet-offer-tx-code").textContent = offer.tx_code || "";
   const expires = new Date(offer.expires_at);
   $("wallet-offer-expires").dateTime = offer.expires_at;
   $("wallet-offer-expires").textContent = expires.toLocaleTimeString(document.documentElement.lang);
-  try {
-    const qrcode = (await import("/vendor/qrcode/qrcode.mjs")).default;
-    const qr = qrcode(0, "M");
-    qr.addData(offer.offer_uri);
-    qr.make();
-    $("wallet-offer-qr").src = qr.createDataURL(4, 2);
-  } catch { $("wallet-offer-qr").hidden = true; }
+  $("wallet-offer-problem").textContent = "";
+  $("wallet-offer-made").hidden = false;
 }
 
 const button = $("wallet-offer-button");
