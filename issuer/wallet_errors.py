@@ -1,7 +1,5 @@
 """Why a wallet's OpenID4VCI request is refused: one type per refusal, each with Sceau's
-own code and the OAuth/OpenID4VCI `error` the protocol names. Its HTTP status is in
-sceau/web/app.py's HTTP_STATUS; `status` here only serves routes_wallet.py until it answers
-through the app's handler, then goes."""
+own code, the OAuth/OpenID4VCI `error` the protocol names, and the HTTP status."""
 
 from __future__ import annotations
 
@@ -13,7 +11,6 @@ class WalletError(IssuanceError):
 
     code = "wallet_refused"
     oauth_error = "invalid_request"
-    status = 400
     message = "The request was refused."
 
     def __init__(self) -> None:
@@ -21,7 +18,7 @@ class WalletError(IssuanceError):
 
 
 def _refusal(code: str, oauth: str, message: str, status: int = 400) -> type[WalletError]:
-    attrs = {"code": code, "oauth_error": oauth, "message": message, "status": status}
+    attrs = {"code": code, "oauth_error": oauth, "message": message}
     name = "".join(part.title() for part in code.split("_"))
     return type(name, (WalletError,), {**attrs, "__doc__": message})
 

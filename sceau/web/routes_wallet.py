@@ -1,19 +1,17 @@
 """Wallet credentials: OpenID4VCI issuer endpoints, the candidate's offer, presentation checks.
 
 The protocol endpoints answer in the protocol's own error form (`error`, `error_description`)
-with Sceau's code beside it; the mapping of wallet refusals to HTTP statuses is here, once.
+with Sceau's code beside it (sceau/web/app.py maps each refusal to its status, with the others).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -35,12 +33,10 @@ from issuer.wallet_credential import (
     load_credential_signer,
     type_metadata,
 )
-from issuer.wallet_errors import WalletError
 from offchain_store.crypto import LinkKey
 from offchain_store.wallet_offers import (
     ISSUANCE,
     PRESENTATION,
-    WalletClaimsMissing,
     new_nonce,
 )
 from sceau import compose
@@ -56,43 +52,8 @@ from sceau.web.schemas import (
 from sceau.web.state import AppState
 from verifier.presentation import PresentationContext, verify_presentation
 
-# Defaults until the settings carry them (SCEAU_WALLET__*): see docs/wallet.md.
-OFFER_MINUTES = 10
-TOKEN_MINUTES = 5
-NONCE_MINUTES = 5
-TX_CODE = True
 PRESENTATIONS_PATH = "/api/v1/presentations"
 ISSUER_DISPLAY = ("fr-FR", "en-US")
-
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-
-class WalletRoute(APIRoute):
-    """A protocol route: a wallet refusal becomes its OAuth error answer, with Sceau's code."""
-
-    def get_route_handler(self) -> Handler:
-        handler = super().get_route_handler()
-
-        async def answer(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except WalletError as refusal:
-                return refusal_answer(refusal)
-
-        return answer
-
-
-def refusal_answer(refusal: WalletError) -> JSONResponse:
-    body = {  # OAuth's fields for wallets, Sceau's (ApiError) beside them
-        "error": refusal.oauth_error,
-        "error_description": refusal.message,
-        "code": refusal.code,
-        "message": refusal.message,
-    }
-    headers = {"Cache-Control": "no-store"}
-    if refusal.status == 401:
-        headers["WWW-Authenticate"] = f'Bearer error="{refusal.oauth_error}"'
-    return JSONResponse(body, refusal.status, headers=headers)
 
 
 WALLET_ANSWERS: dict[int, str] = {
@@ -115,12 +76,15 @@ def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def policy(state: AppState) -> WalletPolicy:
-    return WalletPolicy(
-        issuer_url=state.settings.public_base_url.rstrip("/"),
-        offer_minutes=OFFER_MINUTES,
-        token_minutes=TOKEN_MINUTES,
-        nonce_minutes=NONCE_MINUTES,
-        tx_code=TX_CODE,
+    """The wallet's policy, from the settings' `[wallet]` section."""
+    wallet = state.settings.wallet
+    return WalletPolicy.for_issuer(
+        state.settings.public_base_url,
+        offer_minutes=wallet.offer_minutes,
+        token_minutes=wallet.token_minutes,
+        nonce_minutes=wallet.nonce_minutes,
+        tx_code=wallet.tx_code,
+        tx_code_attempts=wallet.tx_code_attempts,
     )
 
 
@@ -131,7 +95,7 @@ def audience(state: AppState) -> str:
 
 # --- metadata ------------------------------------------------------------------------------------
 
-protocol = APIRouter(tags=["wallet"], route_class=WalletRoute)
+protocol = APIRouter(tags=["wallet"])
 
 
 @protocol.get("/.well-known/openid-credential-issuer", summary="Credential issuer metadata")
@@ -224,9 +188,10 @@ def token(
 
 @protocol.post("/wallet/nonce", summary="A fresh nonce for the wallet's key proof")
 def issuance_nonce(state: State) -> JSONResponse:
-    nonce = new_nonce(state.engine, purpose=ISSUANCE, minutes=NONCE_MINUTES, now=state.now())
+    minutes = policy(state).nonce_minutes
+    nonce = new_nonce(state.engine, purpose=ISSUANCE, minutes=minutes, now=state.now())
     return JSONResponse(
-        {"c_nonce": nonce.value, "c_nonce_expires_in": NONCE_MINUTES * 60},
+        {"c_nonce": nonce.value, "c_nonce_expires_in": minutes * 60},
         headers={"Cache-Control": "no-store"},
     )
 
@@ -293,19 +258,14 @@ class WalletOfferView(BaseModel):
     responses=answers(409),
 )
 def wallet_offer(certificate_id: str, body: LinkKeyBody, state: State) -> Response:
-    try:
-        offer = create_offer(
-            state.engine,
-            state.blobs,
-            certificate_id=certificate_id,
-            candidate_key=LinkKey.from_token(body.key),
-            policy=policy(state),
-            now=state.now(),
-        )
-    except WalletError as refusal:
-        return refusal_answer(refusal)
-    except WalletClaimsMissing as missing:
-        return JSONResponse({"code": "wallet_claims_missing", "message": str(missing)}, 409)
+    offer = create_offer(
+        state.engine,
+        state.blobs,
+        certificate_id=certificate_id,
+        candidate_key=LinkKey.from_token(body.key),
+        policy=policy(state),
+        now=state.now(),
+    )
     view = WalletOfferView(
         offer_uri=offer.uri,
         credential_offer=offer.offer,
@@ -345,7 +305,7 @@ def presentation_nonce(state: State) -> PresentationBinding:
         state.engine,
         purpose=PRESENTATION,
         audience=audience(state),
-        minutes=NONCE_MINUTES,
+        minutes=state.settings.wallet.nonce_minutes,
         now=state.now(),
     )
     return PresentationBinding(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 import subprocess
@@ -10,24 +9,16 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
-from sqlmodel import Session
 
-from issuer.intake import read_results
 from offchain_store.blobs import blob_store_from_url
-from offchain_store.crypto import LinkKey
-from offchain_store.records import make_engine
-from offchain_store.shares import candidate_data_key
-from offchain_store.wallet_offers import keep_wallet_claims
+from offchain_store.wallet_offers import CLAIMS_BLOB_SUFFIX
 from sceau.settings import Settings, load_settings
-from sceau.web import routes_status, routes_wallet
 from sceau.web.app import create_app
 from tests.conftest import SceauEnv
 from tests.e2e.conftest import ServerClock
@@ -66,34 +57,16 @@ class WalletSceau:
         return dict(answer.json())
 
 
-def with_wallet_routes(settings: Settings) -> FastAPI:
-    """The app as `sceau serve` builds it, plus this module's routers (until app.py has them)."""
-    app = create_app(settings)
-    included = {getattr(r, "path", "") for r in app.routes}
-    if "/.well-known/openid-credential-issuer" not in included:
-        for router in routes_wallet.ROUTERS:
-            app.include_router(router)
-    if "/status/{issuer_id}" not in included:  # the status list (issue #15), also not yet in
-        app.include_router(routes_status.public)
-    return app
-
-
-def seed_wallet_claims(settings: Settings, results: Path, messages: list[Delivered]) -> None:
-    """What issuance will keep beside each certificate (issuer/storing.py, once it does): the
-    content it signed, under the certificate's data key, opened here with the candidate key."""
-    rows = {row.email: row for row in read_results(results, today=date.today()).rows}
-    engine = make_engine(settings.database_url)
+def issuance_kept_the_claims(settings: Settings, messages: list[Delivered]) -> None:
+    """Issuance itself keeps each certificate's wallet claims beside it (issuer/storing.py):
+    nothing is seeded here, so a wallet test fails if issuance stops doing it."""
     blobs = blob_store_from_url(settings.blob_store_url)
-    for message in messages:
-        cert_id = message.receipt.certificate_id
-        found = re.search(rf"/me/{cert_id}#([A-Za-z0-9_-]{{43}})", message.text)
-        assert found
-        with Session(engine) as session:
-            data_key = candidate_data_key(session, cert_id, LinkKey.from_token(found.group(1)))
-        address = email.utils.parseaddr(message.to)[1]
-        content = rows[address].to_content(certificate_id=cert_id, issued_on=date.today())
-        keep_wallet_claims(blobs, cert_id, content.model_dump_json().encode(), data_key)
-    engine.dispose()
+    missing = [
+        m.receipt.certificate_id
+        for m in messages
+        if not blobs.exists(m.receipt.certificate_id + CLAIMS_BLOB_SUFFIX)
+    ]
+    assert not missing, f"issuance kept no wallet claims for {missing}"
 
 
 @pytest.fixture
@@ -108,8 +81,8 @@ def wallet_sceau(sceau_env: SceauEnv) -> Iterator[WalletSceau]:
     done = run_sceau(config, "issue", str(results))
     assert done.returncode == 0, done.stderr
     messages = sorted(read_outbox(settings.mail.outbox), key=lambda m: m.receipt.certificate_id)
-    seed_wallet_claims(settings, results, messages)
-    app = with_wallet_routes(settings)
+    issuance_kept_the_claims(settings, messages)
+    app = create_app(settings)
     clock = ServerClock()
     app.state.sceau.now = clock.now
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
