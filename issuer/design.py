@@ -238,6 +238,7 @@ def _first(error: ValidationError) -> str:
     return f"{location}: {detail['msg']}"
 
 
+@functools.lru_cache(maxsize=1024)  # looks and skills are matched on every certificate
 def _normalised(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     kept = (c for c in decomposed if not unicodedata.combining(c) and c.isalnum())

@@ -179,10 +179,12 @@ class FontUse:
 
     def _records(self) -> list[bytes]:
         records: list[bytes] = []
+        gids = self._gids()
         index = 0
         while index < len(self.cids):  # components found on the way get CIDs after the text's
-            gid = self._gids()[index]
-            records.append(self._renumbered(self.program.glyph_record(gid)))
+            if index == len(gids):  # a component was given a CID: take the new ones too
+                gids = self._gids()
+            records.append(self._renumbered(self.program.glyph_record(gids[index])))
             index += 1
         return records
 

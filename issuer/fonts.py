@@ -101,13 +101,18 @@ def undrawable_characters(text: str) -> list[str]:
     Spaces and the invisible characters that need no glyph (joiners, bidi marks, variation
     selectors) are never reported; control characters always are.
     """
+    return list(_undrawable(text))
+
+
+@functools.lru_cache(maxsize=1024)  # the exam, centre and issuer's name repeat on every row
+def _undrawable(text: str) -> tuple[str, ...]:
     missing: dict[str, None] = {}
     for char in text:
         if char in missing or _needs_no_glyph(char):
             continue
         if unicodedata.category(char) == "Cc" or _face_for(char) is None:
             missing[char] = None
-    return list(missing)
+    return tuple(missing)
 
 
 def font_runs(text: str, style: Style, variant: CjkVariant) -> list[tuple[str, Face]]:
@@ -118,6 +123,13 @@ def font_runs(text: str, style: Style, variant: CjkVariant) -> list[tuple[str, F
     inside an Arabic name stay in the Arabic face. Raises RenderError on a character that no
     face draws (callers check with :func:`undrawable_characters` first).
     """
+    first = chain(style, variant)[0]
+    if text and all(first.covers(char) or _needs_no_glyph(char) for char in set(text)):
+        return [(text, first)]  # the usual case: every cluster would pick the first face
+    return _runs_by_cluster(text, style, variant)
+
+
+def _runs_by_cluster(text: str, style: Style, variant: CjkVariant) -> list[tuple[str, Face]]:
     runs: list[tuple[str, Face]] = []
     for cluster in _clusters(text):
         face = _pick_face(cluster, style, variant, runs[-1][1] if runs else None)

@@ -19,7 +19,7 @@ from reportlab.pdfbase.pdfdoc import (
 )
 from reportlab.pdfgen.canvas import Canvas
 
-from issuer.embedding import FontUse, face_program
+from issuer.embedding import FaceProgram, FontUse, face_program
 from issuer.fonts import Face
 from issuer.shaping import GlyphRun, ShapedLine
 
@@ -59,17 +59,17 @@ class DocumentFonts:
     def draw(self, canvas: Canvas, line: ShapedLine, x: float, y: float, size: float) -> None:
         """Draw ``line`` with its left end at ``x`` and its baseline at ``y``."""
         ops = ["BT"]
-        pen = x
-        for run in line.runs:
-            use = self.use(run.face)
-            if not run.right_to_left:  # right-to-left runs read through ToUnicode, see shaping
-                ops.append(f"/Span <</ActualText <{_utf16_hex(run.text)}>>> BDC")
-            ops.append(f"/{use.resource} {_n(size)} Tf")
-            pen = _place_run(ops, use, run, pen, y, size)
-            if not run.right_to_left:
-                ops.append("EMC")
-        ops.append("ET")
-        canvas._code.append("\n".join(ops))
+        for face, operators, glyphs in _placement(line, x, y, size):
+            use = self.use(face)
+            known = use.cids
+            cids = [known.get(glyph) for glyph in glyphs]
+            if None in cids:  # glyphs new to this document get the next CIDs, in order of use
+                for glyph in glyphs:
+                    known.setdefault(glyph, len(known))
+                cids = [known[glyph] for glyph in glyphs]
+            ops.append(operators % (use.resource, *cids))
+        ops.append("\nET")
+        canvas._code.append("".join(ops))
 
     def embed(self, canvas: Canvas) -> None:
         """Write every subset used so far into the canvas's document, named on its pages."""
@@ -79,33 +79,86 @@ class DocumentFonts:
             fonts[use.resource] = document.Reference(_type0_font(document, use))
 
 
+# A placed line's operators with holes for what depends on the document: the font's
+# resource name (None) and each glyph's CID ((gid, text), numbered in order of use).
+_Token = str | tuple[int, str] | None
+# Per run: its face, its operators as a %-format (the resource name, then one CID per
+# glyph) and the glyphs whose CIDs fill it.
+_Placement = tuple[tuple[Face, str, tuple[tuple[int, str], ...]], ...]
+_PLACEMENTS_PER_LINE = 32
+
+
+def _placement(line: ShapedLine, x: float, y: float, size: float) -> _Placement:
+    """The operators drawing ``line`` there, made once: labels repeat on every certificate."""
+    key = (x, y, size)
+    placement = line.placements.get(key)
+    if placement is None:
+        if len(line.placements) >= _PLACEMENTS_PER_LINE:
+            line.placements.clear()
+        placement = _placed(line, x, y, size)
+        line.placements[key] = placement
+    return placement
+
+
+def _placed(line: ShapedLine, x: float, y: float, size: float) -> _Placement:
+    runs = []
+    pen = x
+    for run in line.runs:
+        tokens: list[_Token] = []
+        if not run.right_to_left:  # right-to-left runs read through ToUnicode, see shaping
+            tokens.append(f"\n/Span <</ActualText <{_utf16_hex(run.text)}>>> BDC")
+        tokens += ["\n/", None, f" {_n(size)} Tf"]
+        pen = _place_run(tokens, face_program(run.face), run, pen, y, size)
+        if not run.right_to_left:
+            tokens.append("\nEMC")
+        runs.append(_compiled(run.face, tokens))
+    return tuple(runs)
+
+
+def _compiled(face: Face, tokens: list[_Token]) -> tuple[Face, str, tuple[tuple[int, str], ...]]:
+    parts, glyphs = [], []
+    for token in tokens:
+        if isinstance(token, str):
+            parts.append(token.replace("%", "%%"))
+        elif token is None:
+            parts.append("%s")
+        else:
+            parts.append("%04X")
+            glyphs.append(token)
+    return face, "".join(parts), tuple(glyphs)
+
+
 def _place_run(
-    ops: list[str], use: FontUse, run: GlyphRun, pen: float, y: float, size: float
+    tokens: list[_Token], program: FaceProgram, run: GlyphRun, pen: float, y: float, size: float
 ) -> float:
-    """Append the operators drawing ``run`` from ``pen``; return the pen after it."""
+    """Append the tokens drawing ``run`` from ``pen``; return the pen after it."""
     scale = size / run.units_per_em
-    pending: list[str] = []
+    pending = False  # inside a TJ array
     for glyph in run.glyphs:
-        cid = use.cid(glyph.gid, glyph.text)
+        key = (glyph.gid, glyph.text)
         if glyph.x_offset or glyph.y_offset:
-            _flush(ops, pending)
+            pending = _flush(tokens, pending)
             gx, gy = pen + glyph.x_offset * scale, y + glyph.y_offset * scale
-            ops.append(f"1 0 0 1 {_n(gx)} {_n(gy)} Tm <{cid:04X}> Tj")
+            tokens += [f"\n1 0 0 1 {_n(gx)} {_n(gy)} Tm <", key, "> Tj"]
         else:
             if not pending:
-                ops.append(f"1 0 0 1 {_n(pen)} {_n(y)} Tm")
-            width = use.program.horizontal_metric(glyph.gid)[0]
+                tokens.append(f"\n1 0 0 1 {_n(pen)} {_n(y)} Tm\n[")
+                pending = True
+            width = program.horizontal_metric(glyph.gid)[0]
             adjust = (width - glyph.advance) * 1000 / run.units_per_em
-            pending.append(f"<{cid:04X}>" + (f" {_n(adjust)} " if abs(adjust) > 0.05 else ""))
+            tokens += ["<", key, ">" + (f" {_n(adjust)} " if abs(adjust) > 0.05 else "")]
         pen += glyph.advance * scale
-    _flush(ops, pending)
+    _flush(tokens, pending)
     return pen
 
 
-def _flush(ops: list[str], pending: list[str]) -> None:
+def _flush(tokens: list[_Token], pending: bool) -> bool:
+    """Close an open TJ array (its last adjustment without its trailing space)."""
     if pending:
-        ops.append("[" + "".join(pending).strip() + "] TJ")
-        pending.clear()
+        last = tokens[-1]
+        assert isinstance(last, str)
+        tokens[-1] = last.rstrip() + "] TJ"
+    return False
 
 
 def _type0_font(document: Any, use: FontUse) -> PDFDictionary:

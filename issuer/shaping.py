@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import uharfbuzz as hb
 from bidi import algorithm as uba
@@ -20,6 +21,7 @@ FEATURES = {"kern": True, "liga": True}
 # Explicit embeddings and boundary-neutral characters are set aside by the bidi algorithm
 # (rule X9); they take the level of the character before them, and HarfBuzz still sees them.
 _SET_ASIDE = frozenset(uba.X9_REMOVED)
+_RIGHT_TO_LEFT = frozenset({"R", "AL", "AN"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class ShapedLine:
     text: str
     runs: tuple[GlyphRun, ...]
     em_width: float  # the width at size 1
+    # Where the page drew this line before (issuer/page_text.py): its operators, made once.
+    placements: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def width(self, size: float) -> float:
         """Width in points at ``size``."""
@@ -81,9 +85,12 @@ def shape_line(text: str, style: Style, variant: CjkVariant) -> ShapedLine:
 def _bidi_items(text: str, style: Style, variant: CjkVariant) -> list[tuple[str, Face, int]]:
     """Split ``text`` into (segment, face, bidi level) items, in logical order."""
     levels = _levels(text)
+    runs = font_runs(text, style, variant)
+    if len(runs) == 1 and len(set(levels)) == 1:
+        return [(runs[0][0], runs[0][1], levels[0])]  # one face, one direction: one item
     items: list[tuple[str, Face, int]] = []
     start = 0
-    for run, face in font_runs(text, style, variant):
+    for run, face in runs:
         for offset, char in enumerate(run):
             level = levels[start + offset]
             if items and items[-1][1] == face and items[-1][2] == level:
@@ -96,10 +103,10 @@ def _bidi_items(text: str, style: Style, variant: CjkVariant) -> list[tuple[str,
 
 def _levels(text: str) -> list[int]:
     """The resolved embedding level of each character (rules P2 to I2 of UAX #9)."""
+    if not any(unicodedata.bidirectional(char) in _RIGHT_TO_LEFT for char in set(text)):
+        return [0] * len(text)  # the usual case (base level 0), without the algorithm's cost
     kept = [i for i, char in enumerate(text) if unicodedata.bidirectional(char) not in _SET_ASIDE]
     base = uba.get_base_level(text)
-    if not any(unicodedata.bidirectional(char) in {"R", "AL", "AN"} for char in text):
-        return [base] * len(text)  # the usual case, without the algorithm's cost
     storage = uba.get_empty_storage()
     storage["base_level"] = base
     storage["base_dir"] = ("L", "R")[base]

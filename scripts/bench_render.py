@@ -6,7 +6,9 @@ Run it from the repository root:
     .venv/bin/python scripts/bench_render.py --count 200 --baseline 4870261 --json
 
 ``--baseline REV`` also times issuer/render.py as it was at git revision REV (the DejaVu
-renderer before shaping, Latin names only: it cannot draw the other scripts). Rendering runs
+renderer before shaping, Latin names only: it cannot draw the other scripts). ``--before REV``
+times the whole issuer/ package as it was at REV, in a child process of the same run, beside
+the working tree's (``--before HEAD`` shows what uncommitted changes gain). Rendering runs
 in one process, after one warm-up certificate per kind, as an issuance worker does; times
 are CPU times (the machine is shared: wall-clock times would count other processes). It
 measures; it asserts nothing about speed.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +32,8 @@ from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+TREE_VARIABLE = "SCEAU_BENCH_TREE"  # set by --before: the directory its child imports issuer/ from
+sys.path.insert(0, os.environ.get(TREE_VARIABLE, str(ROOT)))
 
 from issuer.content import CefrLevel, CertificateContent, IssuerBranding, SkillResult  # noqa: E402
 from issuer.render import render_certificate  # noqa: E402
@@ -111,13 +115,34 @@ def baseline_renderer(revision: str) -> ModuleType:
     return module
 
 
+def figures_before(revision: str, count: int) -> dict[str, dict[str, float]]:
+    """The figures of the issuer/ package at ``revision``, measured by a child process."""
+    with tempfile.TemporaryDirectory() as tree:
+        archive = subprocess.run(
+            ["git", "archive", revision, "issuer"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--count", str(count), "--json"],
+            env={**os.environ, TREE_VARIABLE: tree},
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    measured: dict[str, dict[str, float]] = json.loads(child)
+    return {f"{kind}, issuer/ at {revision}": values for kind, values in measured.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="certificates per measure")
     parser.add_argument("--baseline", metavar="REV", help="also time issuer/render.py at REV")
+    parser.add_argument("--before", metavar="REV", help="also time the issuer/ package at REV")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     figures: dict[str, dict[str, float]] = {}
+    if args.before:
+        figures.update(figures_before(args.before, args.count))
     if args.baseline:
         old = baseline_renderer(args.baseline)
         figures[f"latin, renderer at {args.baseline}"] = per_certificate_ms(
@@ -133,7 +158,7 @@ def main() -> None:
     for kind, values in figures.items():
         mean, median, p95 = values["mean_ms"], values["median_ms"], values["p95_ms"]
         print(
-            f"{kind:>32}: {mean:6.2f} ms/certificate (median {median:.2f}, p95 {p95:.2f}),"
+            f"{kind:>36}: {mean:6.2f} ms/certificate (median {median:.2f}, p95 {p95:.2f}),"
             f" {values['mean_kb']:.1f} kB"
         )
 
