@@ -32,7 +32,15 @@ from issuer.profile_publication import (
 )
 from issuer.profile_publication import issuer_profile as issuer_profile  # where it used to be
 from issuer.revocation import AuditHook
-from offchain_store.records import BatchRecord, BatchState, IssuerKeyRecord, KeyKind
+from offchain_store.records import (
+    BatchRecord,
+    BatchState,
+    IssuerKeyRecord,
+    KeyKind,
+    ensure_issuer,
+)
+from offchain_store.statuses import list_row
+from offchain_store.work_claims import hold_issuer_records
 
 ONE_SECOND = timedelta(seconds=1)
 _UNANCHORED = (BatchState.OPEN, BatchState.SEALED, BatchState.ANCHORING)
@@ -61,11 +69,26 @@ def next_period_start(latest_block_time: datetime) -> datetime:
 # --- periods ---------------------------------------------------------------------------------
 
 
+def register_issuer(engine: Engine, issuer_id: str, name: str) -> None:
+    """The issuer's row, created on first use or renamed, and its status list's row; processes
+    starting at once on an empty database make one of each, without an error (workers sealing
+    their first batches at once would otherwise both create the list's row)."""
+    with Session(engine) as session:
+        hold_issuer_records(session, issuer_id)
+        ensure_issuer(session, issuer_id, name)  # commits
+    with Session(engine) as session:
+        hold_issuer_records(session, issuer_id)
+        list_row(session, issuer_id)
+        session.commit()
+
+
 def register_keys_in_use(
     engine: Engine, issuer_id: str, *, signing_pem: str, anchoring_address: str, now: datetime
 ) -> None:
-    """Record the keys issuance is about to use; a changed key closes the previous period."""
+    """Record the keys issuance is about to use; a changed key closes the previous period.
+    Processes starting at once record each key's period once."""
     with Session(engine) as session:
+        hold_issuer_records(session, issuer_id)
         switch_key(session, issuer_id, KeyKind.SIGNING, signing_pem, at=now)
         switch_key(session, issuer_id, KeyKind.ANCHORING, anchoring_address, at=now)
         session.commit()
@@ -205,6 +228,7 @@ def record_signing_rotation(
     """Close the signing period in use and open `pem`'s at `at`, audited in one transaction,
     then publish the new profile's hash with `admin` (a re-run publishes what a crash left)."""
     with Session(engine) as session:
+        hold_issuer_records(session, issuer_id)
         retired = switch_key(session, issuer_id, KeyKind.SIGNING, pem, at=at)
         if retired is not None:
             details = {
@@ -261,12 +285,14 @@ def rotate_anchoring(
     granted = tuple(role for role in roles if not admin.has_role(role, new_address))
     new_from = _role_changes(admin, new_address, granted, grant=True)
     with Session(engine) as session:
+        hold_issuer_records(session, issuer_id)
         open_key_period(session, issuer_id, KeyKind.ANCHORING, new_address, since=new_from)
         session.commit()
     held = (Role.ISSUER, Role.REVOKER)
     revoked = tuple(role for role in held if admin.has_role(role, old_address))
     old_until = next_period_start(_role_changes(admin, old_address, revoked, grant=False))
     with Session(engine) as session:
+        hold_issuer_records(session, issuer_id)
         closed = close_key_period(
             session, issuer_id, KeyKind.ANCHORING, old_address, until=old_until
         )

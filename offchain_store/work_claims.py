@@ -2,9 +2,12 @@
 
 Workers claim with `SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL), so two never take the
 same rows; a claim is a lease, renewed while its worker lives, so the work of a killed worker
-is taken again once its lease runs out. SQLite has no row locks: there one worker process at
-a time holds a file lock beside the database. One anchoring account is used by one process at
-a time through a PostgreSQL advisory lock keyed by its address, so nonces never collide.
+is taken again once its lease runs out. Leases are measured on the database's clock
+(PostgreSQL's `now()`), so workers on machines whose clocks disagree never take live work from
+each other. SQLite has no row locks: there one worker process at a time holds a file lock
+beside the database, and leases are measured on that one machine's clock. One anchoring
+account is used by one process at a time through a PostgreSQL advisory lock keyed by its
+address, so nonces never collide.
 """
 
 from __future__ import annotations
@@ -22,7 +25,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Column, ColumnElement, DateTime, and_, delete, exists, or_, text, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -63,38 +77,46 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _utcnow() -> datetime:
+def database_now(session: Session) -> datetime:
+    """The time by which leases are measured: PostgreSQL's clock (its transaction's start),
+    the same for every worker on every machine; on SQLite, this machine's UTC clock (one
+    machine holds the database file, one worker works on it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        now: datetime = session.execute(select(func.now())).scalar_one()
+        return now if now.tzinfo else now.replace(tzinfo=UTC)
     return datetime.now(UTC)
 
 
 @dataclass(kw_only=True)
 class WorkClaims:
-    """One worker's claims on one database (leases measured on this machine's UTC clock)."""
+    """One worker's claims on one database; leases measured on the database's clock
+    (`database_now`), or on `clock` when one is given (tests)."""
 
     engine: Engine
     issuer_id: str
     worker_id: str = field(default_factory=new_worker_id)
     lease_seconds: float = DEFAULT_LEASE_SECONDS
-    clock: Callable[[], datetime] = _utcnow
+    clock: Callable[[], datetime] | None = None
 
     def claim_certificates(self, limit: int) -> list[str]:
         """Up to `limit` certificates waiting to be signed that nobody else holds; now ours."""
         claim = _claim_join(ClaimKind.CERTIFICATE, col(CertificateRecord.id))
         with Session(self.engine) as session:
+            now = self._now(session)
             query = (
                 select(CertificateRecord.id)
                 .outerjoin(WorkClaimRecord, claim)
                 .where(
                     CertificateRecord.issuer_id == self.issuer_id,
                     CertificateRecord.state == CertificateState.IMPORTED,
-                    self._free(),
+                    self._free(now),
                 )
                 .order_by(col(CertificateRecord.batch_id), col(CertificateRecord.source_line))
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=CertificateRecord)
             )
             ids = list(session.exec(query).all())
-            self._take(session, ClaimKind.CERTIFICATE, ids)
+            self._take(session, ClaimKind.CERTIFICATE, ids, now)
             session.commit()
         return ids
 
@@ -106,6 +128,7 @@ class WorkClaims:
             col(CertificateRecord.state) == CertificateState.IMPORTED,
         )
         with Session(self.engine) as session:
+            now = self._now(session)
             query = (
                 select(BatchRecord.id)
                 .outerjoin(WorkClaimRecord, claim)
@@ -113,7 +136,7 @@ class WorkClaims:
                     BatchRecord.issuer_id == self.issuer_id,
                     BatchRecord.state != BatchState.DELIVERED,
                     ~unsigned,
-                    self._free(),
+                    self._free(now),
                 )
                 .order_by(col(BatchRecord.created_at))
                 .limit(1)
@@ -121,17 +144,18 @@ class WorkClaims:
             )
             batch_id = session.exec(query).first()
             if batch_id is not None:
-                self._take(session, ClaimKind.BATCH, [batch_id])
+                self._take(session, ClaimKind.BATCH, [batch_id], now)
             session.commit()
         return batch_id
 
     def renew(self) -> int:
         """Push every lease of this worker forward (its heartbeat); returns how many."""
         with Session(self.engine) as session:
+            until = self._lease_end(self._now(session))
             done = session.execute(
                 update(WorkClaimRecord)
                 .where(col(WorkClaimRecord.worker_id) == self.worker_id)
-                .values(lease_until=self._lease_end())
+                .values(lease_until=until)
             )
             session.commit()
         return int(done.rowcount)  # type: ignore[attr-defined]
@@ -164,21 +188,24 @@ class WorkClaims:
             session.execute(delete(WorkClaimRecord))
             session.commit()
 
-    def _free(self) -> ColumnElement[bool]:
+    def _now(self, session: Session) -> datetime:
+        return self.clock() if self.clock is not None else database_now(session)
+
+    def _free(self, now: datetime) -> ColumnElement[bool]:
         """No claim, an expired one, or our own (taken again after a lost connection)."""
         return or_(
             col(WorkClaimRecord.subject_id).is_(None),
-            col(WorkClaimRecord.lease_until) < self.clock(),
+            col(WorkClaimRecord.lease_until) < now,
             col(WorkClaimRecord.worker_id) == self.worker_id,
         )
 
-    def _lease_end(self) -> datetime:
-        return self.clock() + timedelta(seconds=self.lease_seconds)
+    def _lease_end(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.lease_seconds)
 
-    def _take(self, session: Session, kind: ClaimKind, ids: list[str]) -> None:
+    def _take(self, session: Session, kind: ClaimKind, ids: list[str], now: datetime) -> None:
         # The subjects' rows are locked by this transaction, so no other claimer touches
         # their claims until it commits.
-        now, until = self.clock(), self._lease_end()
+        until = self._lease_end(now)
         held = {
             claim.subject_id: claim
             for claim in session.exec(
@@ -213,7 +240,7 @@ def claimed_count(engine: Engine, kind: ClaimKind, subject_ids: list[str]) -> in
         query = select(WorkClaimRecord.subject_id).where(
             WorkClaimRecord.kind == kind,
             col(WorkClaimRecord.subject_id).in_(subject_ids),
-            col(WorkClaimRecord.lease_until) >= _utcnow(),
+            col(WorkClaimRecord.lease_until) >= database_now(session),
         )
         return len(session.exec(query).all())
 
@@ -239,6 +266,26 @@ def account_lock(engine: Engine, address: str) -> Iterator[None]:
 def account_lock_key(address: str) -> int:
     """A signed 64-bit advisory lock key for an account, the same in every process."""
     digest = hashlib.sha256(b"sceau-account|" + address.lower().encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def hold_issuer_records(session: Session, issuer_id: str) -> None:
+    """Until `session`'s transaction ends, hold the issuer's own rows (its record, its key
+    periods) against every other transaction that holds them too: processes starting at
+    once on an empty database then create each row once. Call it first in the transaction.
+    PostgreSQL: an advisory transaction lock; SQLite: the database's write lock, taken now."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        key = issuer_lock_key(issuer_id)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif connection.dialect.name == "sqlite":
+        # Taken before the first read, so what is read next is still true at the write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def issuer_lock_key(issuer_id: str) -> int:
+    """A signed 64-bit advisory lock key for an issuer's rows, apart from the accounts' keys."""
+    digest = hashlib.sha256(b"sceau-issuer|" + issuer_id.encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 

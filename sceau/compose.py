@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -16,7 +19,7 @@ from issuer.content import IssuerBranding
 from issuer.delivery import Mailer, OutboxMailer, SmtpMailer
 from issuer.delivery_pack import DeliveryPacks
 from issuer.design import check_design, load_design
-from issuer.keys import certificate_pem, issuer_profile, register_keys_in_use
+from issuer.keys import certificate_pem, issuer_profile, register_issuer, register_keys_in_use
 from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
 from issuer.recovery import Recovery
 from issuer.revocation import AuditHook, DeliveredCopies, Revocations, audit_log
@@ -25,7 +28,7 @@ from issuer.status_list import StatusListPolicy, StatusListPublication, status_l
 from issuer.suspension import Suspensions
 from offchain_store.blobs import BlobStore, blob_store_from_url
 from offchain_store.crypto import load_recovery_public_key
-from offchain_store.records import ensure_issuer_named, make_engine
+from offchain_store.records import make_engine
 from offchain_store.schema import create_schema
 from offchain_store.staging import StagingVault
 from sceau.settings import ConfigurationError, Settings
@@ -142,15 +145,54 @@ def registry(settings: Settings, *, account: LocalAccount | None = None) -> Regi
     )
 
 
+@dataclass(frozen=True)
+class Sender:
+    """A chain client that sends from `address`, its account."""
+
+    client: RegistryClient
+    address: str
+
+
+@dataclass
+class ChainAccounts:
+    """This process's chain clients that may send, made on first use: each keystore unlocked
+    once and one client per account, so one account's nonces are counted in one place."""
+
+    settings: Settings
+    _senders: dict[Path, Sender] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def anchoring(self) -> Sender:
+        """The issuer's account (ISSUER_ROLE: anchors batches and the status list's hash)."""
+        return self._sender(self.settings.chain.keystore, anchoring_account)
+
+    def revoking(self) -> Sender:
+        """The account holding REVOKER_ROLE: its own keystore, or the issuer's (then the
+        same client as `anchoring`)."""
+        keystore = self.settings.chain.revoker_keystore or self.settings.chain.keystore
+        return self._sender(keystore, revoking_account)
+
+    def _sender(self, keystore: Path, unlock: Callable[[Settings], LocalAccount]) -> Sender:
+        key = keystore.resolve()
+        with self._lock:
+            sender = self._senders.get(key)
+            if sender is None:
+                account = unlock(self.settings)
+                sender = Sender(registry(self.settings, account=account), account.address)
+                self._senders[key] = sender
+            return sender
+
+
 def issuance(
     settings: Settings,
     *,
     progress: Progress | None = None,
     fault: FaultHook = _no_fault,
     engine: Engine | None = None,
+    chain: ChainAccounts | None = None,
 ) -> Issuance:
-    """Everything the issuer's pipeline needs, from the settings; on `engine` if given (the
-    process's own), else on one opened here."""
+    """Everything the issuer's pipeline needs, from the settings; on the process's own `engine`
+    and `chain` accounts when given, else on ones opened here."""
     workers = settings.issue_workers or os.cpu_count() or 1
     if workers > 1:
         # The signing fork server imports its code on another core while this process
@@ -158,8 +200,8 @@ def issuance(
         from issuer.storing import start_signing_server
 
         start_signing_server()
-    account = anchoring_account(settings)
-    client = registry(settings, account=account)
+    anchoring = (chain or ChainAccounts(settings)).anchoring()
+    client = anchoring.client
     chain_id, address = settings.resolved_chain()
     identity = signing_identity(settings)
     engine = engine or database(settings)
@@ -171,7 +213,7 @@ def issuance(
         engine,
         settings.issuer_id,
         signing_pem=certificate_pem(load_signer(identity).certificate_der),
-        anchoring_address=account.address,
+        anchoring_address=anchoring.address,
         now=client.latest_block_time(),  # periods of use are judged in chain time
     )
     return Issuance(
@@ -188,7 +230,7 @@ def issuance(
         sender=settings.mail.sender,
         chain_id=chain_id,
         contract_address=address,
-        anchoring_address=account.address,
+        anchoring_address=anchoring.address,
         workers=workers,
         batch_size=settings.batch_size,
         design=design,
@@ -200,8 +242,8 @@ def issuance(
 
 
 def ensure_issuer(engine: Engine, settings: Settings) -> None:
-    """The configured issuer's row, created or renamed."""
-    ensure_issuer_named(engine, settings.issuer_id, settings.issuer_name)
+    """The configured issuer's row, created or renamed (safe beside processes starting at once)."""
+    register_issuer(engine, settings.issuer_id, settings.issuer_name)
 
 
 def profile(settings: Settings, *, engine: Engine | None = None) -> IssuerProfile:
@@ -244,25 +286,32 @@ def audit_hook() -> AuditHook:
 
 
 def revocations(
-    settings: Settings, *, engine: Engine | None = None, blobs: BlobStore | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    blobs: BlobStore | None = None,
+    chain: ChainAccounts | None = None,
 ) -> Revocations:
     """What carrying out revocations needs: records, blobs, a chain client that may revoke,
-    and the status list published again after each shredding; on the process's own engine
-    and blob store when given."""
+    and the status list published again after each shredding; on the process's own engine,
+    blob store and chain accounts when given."""
     engine = engine or database(settings)
-    account = revoking_account(settings)
+    chain = chain or ChainAccounts(settings)
+    revoking = chain.revoking()
     return Revocations(
         engine=engine,
         blobs=blobs or blob_store(settings),
-        chain=registry(settings, account=account),
+        chain=revoking.client,
         audit=audit_hook(),
         copies=delivered_copies(settings, engine=engine),
-        status_list=status_list_publication(settings, engine=engine),
-        revoker_address=account.address,
+        status_list=status_list_publication(settings, engine=engine, chain=chain),
+        revoker_address=revoking.address,
     )
 
 
-def status_list_publication(settings: Settings, *, engine: Engine) -> StatusListPublication:
+def status_list_publication(
+    settings: Settings, *, engine: Engine, chain: ChainAccounts | None = None
+) -> StatusListPublication:
     """The issuer's list: signed with the PDF signing key, its hash published by the issuer
     account (ISSUER_ROLE)."""
     return StatusListPublication(
@@ -270,19 +319,22 @@ def status_list_publication(settings: Settings, *, engine: Engine) -> StatusList
         issuer_id=settings.issuer_id,
         signer=status_list_signer(signing_identity(settings)),
         policy=StatusListPolicy(public_base_url=settings.public_base_url),
-        chain=registry(settings, account=anchoring_account(settings)),
+        chain=(chain or ChainAccounts(settings)).anchoring().client,
     )
 
 
-def suspensions(settings: Settings, *, engine: Engine) -> Suspensions:
+def suspensions(
+    settings: Settings, *, engine: Engine, chain: ChainAccounts | None = None
+) -> Suspensions:
     """Suspensions sent by the revoking account (it needs SUSPENDER_ROLE), then the list."""
-    account = revoking_account(settings)
+    chain = chain or ChainAccounts(settings)
+    suspending = chain.revoking()
     return Suspensions(
         engine=engine,
-        chain=registry(settings, account=account),
-        status_list=status_list_publication(settings, engine=engine),
+        chain=suspending.client,
+        status_list=status_list_publication(settings, engine=engine, chain=chain),
         audit=audit_hook(),
-        suspender_address=account.address,
+        suspender_address=suspending.address,
     )
 
 

@@ -2,6 +2,8 @@
 
 The job and its progress live in the database (`issuer.imports`), so any server process
 answers its page; this process only keeps the threads it started, to run and to join them.
+Each job issues on the app's own engine and, given the app's `AppState.issuance`, on its one
+unlock of the keystore and its one chain client.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from issuer.imports import (
     open_job,
 )
 from issuer.intake import IntakeReport
-from issuer.pipeline import Issuance, StageOutcome
+from issuer.pipeline import Issuance, Progress, StageOutcome
 from offchain_store.errors import StoreError
 from sceau import compose
 from sceau.settings import ConfigurationError, Settings
@@ -40,7 +42,7 @@ __all__ = ["ERROR_KINDS", "JOB_PHASES", "ImportJobs", "JobView"]
 
 log = logging.getLogger("sceau.web.imports")
 
-IssuanceFactory = Callable[..., Issuance]
+IssuanceFactory = Callable[[Progress], Issuance]  # the process's issuance, with this progress
 JobView = ImportJob  # the name the pages knew
 
 # What went wrong, by kind: the page names the kind in the reader's language, then the
@@ -63,7 +65,8 @@ def _now() -> datetime:
 class ImportJobs:
     """Runs this process's imports in threads; their state is read back from the database."""
 
-    issuance: IssuanceFactory = compose.issuance
+    # The app's (`AppState.issuance`); None: one built for each job on the app's engine.
+    issuance: IssuanceFactory | None = None
     _threads: dict[str, threading.Thread] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # One import at a time in this process: two would race for the anchoring account's nonces.
@@ -119,7 +122,11 @@ class ImportJobs:
         source: bytes,
     ) -> IssueOutcome:
         advance_job(engine, job_id, now=_now(), phase="preparing")
-        issuance = self.issuance(settings, progress=progress)
+        issuance = (
+            self.issuance(progress)
+            if self.issuance is not None
+            else compose.issuance(settings, progress=progress, engine=engine)
+        )
         advance_job(engine, job_id, now=_now(), phase="staging")
 
         def on_staged(staged: StageOutcome) -> None:

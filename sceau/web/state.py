@@ -1,12 +1,14 @@
 """What every request may use, built once per process from the settings.
 
-One engine, one blob store, and on first use one keystore unlock and one chain client that
-may revoke: never one per request. Nothing here is a request's state, only collaborators
+One engine, one blob store, and on first use one unlock of each keystore and one chain client
+per account (`compose.ChainAccounts`), shared by revocations, suspensions and the admin pages'
+imports: never one per request or per job. Nothing here is a request's state, only collaborators
 and caches (the issuer profile, chain reads).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from contracts.profile import IssuerProfile
 from issuer.delivery_pack import DeliveryPacks
+from issuer.pipeline import Issuance, Progress
 from issuer.revocation import AuditHook, Revocations
 from issuer.suspension import Suspensions
 from offchain_store.blobs import BlobStore
@@ -34,19 +37,25 @@ class AppState:
     settings: Settings
     engine: Engine
     blobs: BlobStore
+    chain: compose.ChainAccounts
     _profile: IssuerProfile | None = None
     _profile_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     chain_cache: ChainCache = field(default_factory=ChainCache)
     _revocations: Revocations | None = None
     _suspensions: Suspensions | None = None
+    _issuance: Issuance | None = None
+    _building_issuance: threading.Lock = field(default_factory=threading.Lock)
     # One revoking account per process: its transactions are sent one after another.
     revoking: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
         return cls(
-            settings=settings, engine=compose.database(settings), blobs=compose.blob_store(settings)
+            settings=settings,
+            engine=compose.database(settings),
+            blobs=compose.blob_store(settings),
+            chain=compose.ChainAccounts(settings),
         )
 
     def profile(self) -> IssuerProfile:
@@ -74,7 +83,7 @@ class AppState:
         with self._lock:
             if self._revocations is None:
                 self._revocations = compose.revocations(
-                    self.settings, engine=self.engine, blobs=self.blobs
+                    self.settings, engine=self.engine, blobs=self.blobs, chain=self.chain
                 )
             return self._revocations
 
@@ -82,8 +91,20 @@ class AppState:
         """What suspending and lifting need, built on first use like `revocations`."""
         with self._lock:
             if self._suspensions is None:
-                self._suspensions = compose.suspensions(self.settings, engine=self.engine)
+                self._suspensions = compose.suspensions(
+                    self.settings, engine=self.engine, chain=self.chain
+                )
             return self._suspensions
+
+    def issuance(self, progress: Progress) -> Issuance:
+        """The pipeline's collaborators on this process's engine and accounts, built on first
+        use (an import started then waits for it); each import gets its own `progress`."""
+        with self._building_issuance:
+            if self._issuance is None:
+                self._issuance = compose.issuance(
+                    self.settings, engine=self.engine, chain=self.chain
+                )
+            return dataclasses.replace(self._issuance, progress=progress)
 
     def delivery_packs(self) -> DeliveryPacks:
         """The delivery packs, on this process's engine."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,8 +70,9 @@ def make_test_ca(*, now: datetime, name: str = "Centre de test") -> KeptRootCa:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'keys.db'}")
+def engine(database_url: str) -> Engine:
+    """The records on SQLite, then on PostgreSQL."""
+    engine = make_engine(database_url)
     create_schema(engine)
     with Session(engine) as session:
         ensure_issuer(session, ISSUER, "Centre de test")
