@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Final
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
+from issuer.audit_hook import AuditHook, no_audit
 from issuer.content import IssuerBranding
 from issuer.delivery import candidate_language, fsync_directory, write_atomically
 from issuer.errors import IssuanceError
@@ -30,15 +30,13 @@ from offchain_store.staging import StagingVault
 
 PACK_PREFIX: Final = "pack-"
 
-AuditHook = Callable[[Session, str, str, str, dict[str, Any]], None]
-
-
-def _no_audit(_s: Session, _actor: str, _action: str, _subject: str, _d: dict[str, Any]) -> None:
-    return None
-
 
 class DeliveryPackError(IssuanceError):
     """A delivery pack cannot be built, found or confirmed as asked."""
+
+
+class PackNotFound(DeliveryPackError):
+    """No pack with this id has a letter waiting to be handed over (or the id is not one)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +48,7 @@ class DeliveryPacks:
     branding: IssuerBranding
     letters_dir: Path
     issuer_language: str = "fr"
-    audit: AuditHook = _no_audit
+    audit: AuditHook = no_audit
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class PackSummary:
 def pack_path(letters_dir: Path, pack_id: str) -> Path:
     """Where a pack's PDF lives; the id is checked, so no other file can be named."""
     if not _is_id(pack_id):
-        raise DeliveryPackError(f"{pack_id[:40]!r} is not a delivery pack id (32 hex digits)")
+        raise PackNotFound(f"{pack_id[:40]!r} is not a delivery pack id (32 hex digits)")
     return letters_dir / f"{PACK_PREFIX}{pack_id}.pdf"
 
 
@@ -153,7 +151,7 @@ def pack_bytes(packs: DeliveryPacks, pack_id: str) -> bytes:
     """The pack to download: rebuilt from the records (so it never holds an erased letter)."""
     path = write_pack(packs, pack_id)
     if path is None:
-        raise DeliveryPackError(f"no letter is waiting to be handed over in pack {pack_id}")
+        raise PackNotFound(f"no letter is waiting to be handed over in pack {pack_id}")
     return path.read_bytes()
 
 
@@ -166,7 +164,7 @@ def confirm_handover(packs: DeliveryPacks, pack_id: str, *, actor: str, now: dat
     with Session(packs.engine) as session:
         waiting = _awaiting(session, pack_id)
         if not waiting:
-            raise DeliveryPackError(f"no letter is waiting to be handed over in pack {pack_id}")
+            raise PackNotFound(f"no letter is waiting to be handed over in pack {pack_id}")
         erase_pack_file(packs.letters_dir, pack_id)  # first: a crash now leaves it rebuildable
         for cert in waiting:
             cert.pending_link_key = cert.staged_content = None

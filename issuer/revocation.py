@@ -10,30 +10,26 @@ letter in a delivery pack), and the database file is rewritten so no erased byte
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from contracts.client import (
-    PreparedTransaction,
-    RevocationReason,
-    RevocationRecord,
-    TxOutcome,
-    TxState,
-)
-from contracts.errors import TransactionDropped, TransactionReverted
+from contracts.client import PreparedTransaction, RevocationReason, RevocationRecord
+from issuer.audit_hook import AuditHook as AuditHook  # where the services around import it
+from issuer.audit_hook import audit_log as audit_log
+from issuer.audit_hook import no_audit
 from issuer.delivery import erase_outbox_messages
 from issuer.delivery_pack import DeliveryPacks, awaiting_letter, erase_pack_file, write_pack
 from issuer.dispatch import erase_receipt
 from issuer.errors import IssuanceError
 from issuer.status_list import StatusListPublication, publish_status_list
-from offchain_store.audit import append as append_audit
+from issuer.status_transactions import TransactionSender, by_transaction, save_then_send, settle
 from offchain_store.blobs import BlobStore
 from offchain_store.crypto import LinkKey
 from offchain_store.erasure import forget_erased_rows
@@ -51,22 +47,6 @@ from offchain_store.records import (
 from offchain_store.shares import candidate_data_key
 from offchain_store.wallet_offers import WalletOfferRecord, shred_wallet_claims
 from offchain_store.work_claims import account_lock
-
-AuditHook = Callable[[Session, str, str, str, dict[str, Any]], None]
-"""(session, actor, action, subject, details): appends to the audit log in the same transaction."""
-
-
-def _no_audit(_s: Session, _actor: str, _action: str, _subject: str, _d: dict[str, Any]) -> None:
-    return None
-
-
-def audit_log(
-    session: Session, actor: str, action: str, subject: str, details: dict[str, Any]
-) -> None:
-    """The AuditHook of the service: the hash-chained audit log, at the current UTC time."""
-    append_audit(
-        session, actor=actor, action=action, subject=subject, details=details, now=datetime.now(UTC)
-    )
 
 
 class RevocationError(IssuanceError):
@@ -91,14 +71,10 @@ class UnknownCertificate(RevocationError):
         super().__init__("No certificate with this id.")
 
 
-class RevocationChain(Protocol):
+class RevocationChain(TransactionSender, Protocol):
     def prepare_revoke_batch(
         self, items: Sequence[tuple[bytes | str, RevocationReason | int]]
     ) -> PreparedTransaction: ...
-    def send(self, prepared: PreparedTransaction) -> str: ...
-    def resend(self, raw: bytes) -> str: ...
-    def wait(self, tx_hash: str) -> TxOutcome: ...
-    def transaction_state(self, tx_hash: str) -> TxState: ...
     def revocation_of(self, leaf: bytes | str) -> RevocationRecord | None: ...
 
 
@@ -122,7 +98,7 @@ class Revocations:
     engine: Engine
     blobs: BlobStore
     chain: RevocationChain
-    audit: AuditHook = _no_audit
+    audit: AuditHook = no_audit
     copies: DeliveredCopies | None = None
     status_list: StatusListPublication | None = None
     revoker_address: str | None = None
@@ -149,7 +125,7 @@ def request_by_candidate(
     kind: RequestKind,
     explanation: str,
     now: datetime,
-    audit: AuditHook = _no_audit,
+    audit: AuditHook = no_audit,
 ) -> RevocationRequestRecord:
     """The candidate asks for revocation (or erasure, which for an anchored certificate is the
     same thing); proven by the candidate's link key. A second request returns the first."""
@@ -184,7 +160,7 @@ def revoke_on_initiative(
     note: str,
     actor: str,
     now: datetime,
-    audit: AuditHook = _no_audit,
+    audit: AuditHook = no_audit,
 ) -> RevocationRequestRecord:
     """The issuer revokes on its own (error, fraud, superseded): approved at once."""
     reason = category_of(category)
@@ -226,7 +202,7 @@ def decide(
     actor: str,
     note: str,
     now: datetime,
-    audit: AuditHook = _no_audit,
+    audit: AuditHook = no_audit,
 ) -> RevocationRequestRecord:
     """A revoker approves or refuses a pending request, with a reason."""
     if not note.strip():
@@ -356,11 +332,8 @@ def _revoke_approved(revocations: Revocations, actor: str) -> int:
         items = _chain_items(revocations, session, approved)
         if items:
             prepared = revocations.chain.prepare_revoke_batch(items)
-            for request in approved:
-                request.state, request.tx_hash = RequestState.REVOKING, prepared.tx_hash
-                request.raw_tx = prepared.raw
-            session.commit()  # saved before it is sent: never a second transaction
-            revocations.chain.send(prepared)
+            sending = RequestState.REVOKING
+            save_then_send(revocations.chain, session, prepared, approved, sending=sending)
         else:
             for request in approved:
                 request.state = RequestState.REVOKING  # all already revoked on chain
@@ -393,8 +366,10 @@ def _finish_in_flight(revocations: Revocations, actor: str) -> int:
                 )
             ).all()
         )
-        for tx_hash in {r.tx_hash for r in in_flight if r.tx_hash}:
-            _settle(revocations, session, [r for r in in_flight if r.tx_hash == tx_hash])
+        for batch in by_transaction(in_flight):
+            # Dropped or reverted (a leaf was revoked meanwhile by another batch): approved
+            # again, the next run revokes what is still unrevoked and shreds.
+            settle(revocations.chain, session, batch, approved=RequestState.APPROVED)
         shredded = 0
         for request in in_flight:
             if request.state == RequestState.REVOKING:
@@ -413,24 +388,6 @@ def _after_shredding(revocations: Revocations, packs_touched: set[str]) -> None:
         for pack_id in sorted(packs_touched):
             write_pack(copies.packs, pack_id)
     forget_erased_rows(revocations.engine)
-
-
-def _settle(
-    revocations: Revocations, session: Session, batch: list[RevocationRequestRecord]
-) -> None:
-    """Make sure the batch's transaction is mined (re-sending the saved one if it was lost)."""
-    first = batch[0]
-    assert first.tx_hash is not None and first.raw_tx is not None
-    try:
-        if revocations.chain.transaction_state(first.tx_hash) is TxState.UNKNOWN:
-            revocations.chain.resend(first.raw_tx)
-        revocations.chain.wait(first.tx_hash)
-    except (TransactionDropped, TransactionReverted):
-        # Its nonce went elsewhere, or it reverted (a leaf was revoked meanwhile by another
-        # batch): approved again, the next run revokes what is still unrevoked and shreds.
-        for request in batch:
-            request.state, request.tx_hash, request.raw_tx = RequestState.APPROVED, None, None
-        session.commit()
 
 
 def _shred_revoked(

@@ -18,12 +18,13 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from contracts.client import PreparedTransaction, TxOutcome, TxState
-from contracts.errors import TransactionDropped, TransactionReverted
+from contracts.client import PreparedTransaction
 from contracts.values import SuspensionReason, SuspensionRecord
+from issuer.audit_hook import AuditHook, no_audit
 from issuer.errors import IssuanceError
-from issuer.revocation import AuditHook, UnknownCertificate, _no_audit, account_held
+from issuer.revocation import UnknownCertificate, account_held
 from issuer.status_list import StatusListPublication, publish_status_list
+from issuer.status_transactions import TransactionSender, by_transaction, save_then_send, settle
 from offchain_store.records import CertificateRecord, CertificateState
 from offchain_store.statuses import (
     ChangeState,
@@ -38,15 +39,11 @@ class SuspensionError(IssuanceError):
     """A suspension or its lifting cannot be asked or carried out as requested."""
 
 
-class SuspensionChain(Protocol):
+class SuspensionChain(TransactionSender, Protocol):
     def prepare_suspend_batch(
         self, items: Sequence[tuple[bytes | str, SuspensionReason | int]]
     ) -> PreparedTransaction: ...
     def prepare_unsuspend_batch(self, leaves: Sequence[bytes | str]) -> PreparedTransaction: ...
-    def send(self, prepared: PreparedTransaction) -> str: ...
-    def resend(self, raw: bytes) -> str: ...
-    def wait(self, tx_hash: str) -> TxOutcome: ...
-    def transaction_state(self, tx_hash: str) -> TxState: ...
     def suspension_of(self, leaf: bytes | str) -> SuspensionRecord | None: ...
 
 
@@ -59,7 +56,7 @@ class Suspensions:
     engine: Engine
     chain: SuspensionChain
     status_list: StatusListPublication | None = None
-    audit: AuditHook = _no_audit
+    audit: AuditHook = no_audit
     suspender_address: str | None = None
 
 
@@ -93,7 +90,7 @@ def suspend(
     note: str,
     actor: str,
     now: datetime,
-    audit: AuditHook = _no_audit,
+    audit: AuditHook = no_audit,
 ) -> SuspensionChangeRecord:
     """Ask for a certificate's suspension; `carry_out` sends it on chain."""
     why = reason_of(reason)
@@ -119,7 +116,7 @@ def unsuspend(
     note: str,
     actor: str,
     now: datetime,
-    audit: AuditHook = _no_audit,
+    audit: AuditHook = no_audit,
 ) -> SuspensionChangeRecord:
     """Ask for a suspension to be lifted; `carry_out` sends it on chain."""
     with Session(engine) as session:
@@ -245,14 +242,7 @@ def _prepare_and_send(
         prepared = chain.prepare_suspend_batch(list(zip(leaves, reasons, strict=True)))
     else:
         prepared = chain.prepare_unsuspend_batch(leaves)
-    for change in batch:
-        change.state, change.tx_hash, change.raw_tx = (
-            ChangeState.SENDING,
-            prepared.tx_hash,
-            prepared.raw,
-        )
-    session.commit()  # saved before it is sent: never a second transaction
-    chain.send(prepared)
+    save_then_send(chain, session, prepared, batch, sending=ChangeState.SENDING)
 
 
 def _leaf(session: Session, change: SuspensionChangeRecord) -> str:
@@ -267,8 +257,7 @@ def _finish_in_flight(suspensions: Suspensions, actor: str) -> int:
     finished = 0
     with Session(suspensions.engine) as session:
         sending = changes_in(session, ChangeState.SENDING)
-        for tx_hash in dict.fromkeys(c.tx_hash for c in sending if c.tx_hash):
-            batch = [c for c in sending if c.tx_hash == tx_hash]
+        for batch in by_transaction(sending):
             finished += _settle(suspensions, session, batch, actor)
         session.commit()
     return finished
@@ -277,19 +266,11 @@ def _finish_in_flight(suspensions: Suspensions, actor: str) -> int:
 def _settle(
     suspensions: Suspensions, session: Session, batch: list[SuspensionChangeRecord], actor: str
 ) -> int:
-    first = batch[0]
-    assert first.tx_hash is not None and first.raw_tx is not None
-    chain = suspensions.chain
-    try:
-        if chain.transaction_state(first.tx_hash) is TxState.UNKNOWN:
-            chain.resend(first.raw_tx)
-        outcome = chain.wait(first.tx_hash)
-    except (TransactionDropped, TransactionReverted):
-        # Its nonce went elsewhere, or it reverted (a leaf was revoked or changed meanwhile):
-        # approved again; the next run voids what a revocation overtook and sends the rest.
-        for change in batch:
-            change.state, change.tx_hash, change.raw_tx = ChangeState.APPROVED, None, None
-        session.commit()
+    """Follow the batch's transaction to its end, then mark its changes done (audited)."""
+    outcome = settle(suspensions.chain, session, batch, approved=ChangeState.APPROVED)
+    if outcome is None:
+        # Dropped or reverted (a leaf was revoked or changed meanwhile): approved again; the
+        # next run voids what a revocation overtook and sends the rest.
         return 0
     for change in batch:
         change.state, change.done_at = ChangeState.DONE, outcome.block_timestamp

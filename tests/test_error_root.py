@@ -1,6 +1,7 @@
 """One error root: every error Sceau defines descends from `SceauError`, and every one of them
-finds its HTTP status (sceau/web/app.py) and its exit code (sceau/console.py) in the one table
-of each, by its MRO; the few that fall to the root's last-resort row are named here."""
+finds its HTTP status (sceau/web/statuses.py, for the API and the pages alike) and its exit code
+(sceau/console.py) in the one table of each, by its MRO; the few that fall to the root's
+last-resort row are named here."""
 
 from __future__ import annotations
 
@@ -17,15 +18,21 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import sceau_errors
+from contracts.errors import RegistryError
+from issuer.delivery_pack import DeliveryPackError
 from issuer.errors import RenderError
-from issuer.revocation import UnknownRequest
+from issuer.revocation import RevocationError, UnknownCertificate, UnknownRequest
+from issuer.spreadsheets import ResultsFileError
+from issuer.suspension import SuspensionError
 from issuer.wallet_errors import TokenUnknown, WalletError, WrongTxCode
 from offchain_store.errors import BlobStoreUnavailable, MalformedToken
 from offchain_store.wallet_offers import WalletClaimsMissing
 from sceau.console import INTERNAL_ERROR, exit_code_for, exit_code_of
+from sceau.web import admin_delivery, admin_pages
 from sceau.web.access_log import INTERNAL_ERROR as INTERNAL_ERROR_ANSWER
-from sceau.web.app import HTTP_STATUS, SERVER_MESSAGES, add_error_handlers, http_status_of
+from sceau.web.app import add_error_handlers
 from sceau.web.errors import NotJsonContent
+from sceau.web.statuses import HTTP_STATUS, SERVER_MESSAGES, http_status_of
 from sceau_errors import SceauError
 
 PACKAGES = ("sceau_errors", "contracts", "issuer", "verifier", "offchain_store", "sceau")
@@ -55,11 +62,7 @@ HTTP_INTERNAL = {
     "issuer.trust_services.SigningServiceUnavailable",
     "issuer.wallet_credential.WalletCredentialError",
     "issuer.delivery.DeliveryError",
-    "issuer.delivery_pack.DeliveryPackError",
-    # A results file is read by the CLI, or by the admin pages that answer with a page.
-    "issuer.spreadsheets.ResultsFileError",
-    "issuer.columns.ColumnMappingError",
-    "issuer.columns.ColumnsNotUnderstood",
+    "issuer.delivery_pack.DeliveryPackError",  # a pack that cannot be built (PackNotFound: 404)
     # Verification reports a bad certificate; these are the server's own inputs gone wrong.
     "verifier.errors.VerificationError",
     "verifier.report.InvalidReport",
@@ -248,3 +251,31 @@ def test_a_wallet_refusal_is_answered_in_the_protocol_form(client: TestClient) -
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_grant"
     assert "WWW-Authenticate" not in refused.headers
+
+
+def _form_refusals() -> list[tuple[str, tuple[type[BaseException], ...], dict[str, str]]]:
+    return [
+        ("import", (ResultsFileError,), admin_pages.IMPORT_PROBLEMS),
+        ("decision", (RegistryError, RevocationError), admin_pages.DECISION_PROBLEMS),
+        (
+            "suspension",
+            (UnknownCertificate, SuspensionError, RegistryError),
+            admin_pages.SUSPENSION_PROBLEMS,
+        ),
+        ("download", (DeliveryPackError,), admin_delivery.DOWNLOAD_PROBLEMS),
+    ]
+
+
+@pytest.mark.parametrize(("form", "caught", "problems"), _form_refusals(), ids=lambda v: v)
+def test_a_page_has_words_for_the_code_of_every_error_it_catches(
+    form: str, caught: tuple[type[BaseException], ...], problems: dict[str, str]
+) -> None:
+    # The admin pages answer with the table's status and pick their words by its code: an
+    # error they catch whose code has no words would fail there, not here, without this.
+    codes = {
+        name: (http_status_of(kind) or (0, ""))[1]
+        for name, kind in PUBLIC.items()
+        if issubclass(kind, caught)
+    }
+    assert sorted(name for name, code in codes.items() if code not in problems) == [], form
+    assert set(problems) <= set(codes.values()), form  # no words for a code never met

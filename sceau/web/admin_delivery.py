@@ -28,17 +28,22 @@ from sceau.web.admin_pages import (
     _admit,
     _admit_form,
     _page,
+    problem_of,
     query_number,
 )
 from sceau.web.deps import State
 from sceau.web.i18n import DELIVERY, Catalogs, language_of
 from sceau.web.pages import error_page
+from sceau.web.statuses import shown_message, status_of
 
 router = APIRouter(prefix="/admin/letters", include_in_schema=False)
 
 LETTER_SENDERS: Final = (AdminRole.ISSUER,)
 
 DELIVERY_WORDS: Final = Catalogs(DELIVERY)  # sceau/locale/*/LC_MESSAGES/delivery.po
+# A download refused: the status from the one table (sceau/web/statuses.py), the error page's
+# words (pages.po) by the error's code there.
+DOWNLOAD_PROBLEMS: Final = {"pack_not_found": "error.not_found", "internal_error": "error.server"}
 
 
 class DeliveryWords(PageWords):
@@ -73,8 +78,9 @@ async def download_pack(request: Request, state: State, pack_id: str) -> Respons
         return who
     try:
         pdf = await run_in_threadpool(pack_bytes, _packs(state), pack_id)
-    except DeliveryPackError:
-        return error_page(request, state, 404, "error.not_found")
+    except DeliveryPackError as error:
+        status, problem, _ = problem_of(error, DOWNLOAD_PROBLEMS)
+        return error_page(request, state, status, problem)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -95,7 +101,9 @@ def confirm_pack(request: Request, state: State, pack_id: str, csrf: FormField =
     try:
         handed = confirm_handover(packs, pack_id, actor=f"token:{who.token.id}", now=state.now())
     except DeliveryPackError as error:
-        return _letters(request, state, who, status_code=422, detail=str(error))
+        status, code = status_of(error)
+        detail = shown_message(error, status, code)
+        return _letters(request, state, who, status_code=status, detail=detail)
     return RedirectResponse(f"/admin/letters?confirmed={handed}", status_code=303)
 
 

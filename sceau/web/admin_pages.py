@@ -23,14 +23,7 @@ from contracts.errors import RegistryError
 from issuer.batches import recent_batches
 from issuer.columns import ColumnMappingError, parse_column_mapping
 from issuer.intake import IntakeReport, ResultsFileError, parse_results
-from issuer.revocation import (
-    DecisionRefused,
-    RevocationError,
-    UnknownCertificate,
-    approve_request,
-    decide,
-    requests,
-)
+from issuer.revocation import RevocationError, UnknownCertificate, approve_request, decide, requests
 from issuer.suspension import REASONS, SuspensionError, lift_now, suspend_now
 from offchain_store.audit import count, entries, verify_chain
 from offchain_store.records import RequestState
@@ -49,6 +42,8 @@ from sceau.web.session import (
     SessionSigner,
 )
 from sceau.web.state import AppState
+from sceau.web.statuses import shown_message, status_of
+from sceau_errors import SceauError
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -58,6 +53,22 @@ _MULTIPART_SLACK = 64 * 1024  # room for the form's other fields and boundaries
 AUDIT_PAGE = 100
 BATCHES_SHOWN = 200
 OUTCOMES = ("approved", "refused", "suspended", "lifted")
+# The status of a refused form is the API's (sceau/web/statuses.py); its words, by the error's
+# code there. The words of an unknown certificate say all there is: no detail after them.
+IMPORT_PROBLEMS: Final = {"results_file_refused": "import.unreadable"}
+DECISION_PROBLEMS: Final = {
+    "request_not_found": "rev.not_decided",
+    "decision_refused": "rev.not_decided",
+    "certificate_not_found": "rev.not_carried_out",
+    "revocation_refused": "rev.not_carried_out",
+    "chain_unavailable": "rev.not_carried_out",
+}
+SUSPENSION_PROBLEMS: Final = {
+    "certificate_not_found": "susp.unknown",
+    "suspension_refused": "susp.refused",
+    "chain_unavailable": "susp.not_carried_out",
+}
+_NO_DETAIL: Final = frozenset({"susp.unknown"})
 
 # Each section, the roles that may open it (admin always may), and its words.
 SECTIONS: tuple[tuple[str, str, tuple[AdminRole, ...]], ...] = (
@@ -124,7 +135,9 @@ def import_jobs(request: Request) -> ImportJobs:
     with _JOBS_LOCK:
         jobs = getattr(request.app.state, "admin_imports", None)
         if not isinstance(jobs, ImportJobs):
-            jobs = request.app.state.admin_imports = ImportJobs()
+            jobs = request.app.state.admin_imports = ImportJobs(
+                issuance=request.app.state.sceau.issuance
+            )
         return jobs
 
 
@@ -147,8 +160,9 @@ def login(request: Request, state: State, token: FormField = "", csrf: FormField
         return error_page(request, state, 403, "error.csrf")
     try:
         record = authenticate(state.engine, token, now=state.now())
-    except TokenError:
-        return _login_page(request, state, status_code=401, refused=True)
+    except TokenError as refused:
+        status, _ = status_of(refused)
+        return _login_page(request, state, status_code=status, refused=True)
     _, cookie = signer.open_session(record.id, now=state.now())
     response = RedirectResponse("/admin", status_code=303)
     _set_cookie(response, state, SESSION_COOKIE, cookie, SESSION_LIFETIME)
@@ -210,7 +224,8 @@ async def import_results(request: Request, state: State, jobs: Jobs) -> Response
             _check_results, state, raw, name, mapping_raw, mapping_name
         )
     except ResultsFileError as error:
-        return _import_problem(request, state, who, 422, "import.unreadable", detail=str(error))
+        status, problem, detail = problem_of(error, IMPORT_PROBLEMS)
+        return _import_problem(request, state, who, status, problem, detail=detail)
     if check_only:
         return _page(request, state, "admin_import.html", who, report=report, checked=True)
     if not report.rows or (report.rejected and not issue_valid_rows):
@@ -339,11 +354,9 @@ def decide_revocation(
             revoked = approve_request(
                 state.revocations(), request_id, actor=actor, note=note, now=state.now()
             )
-    except DecisionRefused as error:
-        return _revocations(request, state, who, 422, problem="rev.not_decided", detail=str(error))
     except (RegistryError, RevocationError) as error:
-        problem = "rev.not_carried_out"
-        return _revocations(request, state, who, 503, problem=problem, detail=str(error))
+        status, problem, detail = problem_of(error, DECISION_PROBLEMS)
+        return _revocations(request, state, who, status, problem=problem, detail=detail)
     return RedirectResponse(
         f"/admin/revocations?outcome=approved&revoked={revoked}", status_code=303
     )
@@ -374,15 +387,9 @@ def change_suspension(
     try:
         with state.revoking:  # the revoking account sends suspensions too
             _change_suspension(state, who, change, asked["susp_certificate"], reason, note)
-    except UnknownCertificate:
-        return _revocations(request, state, who, 404, problem="susp.unknown", **asked)
-    except SuspensionError as error:
-        return _revocations(
-            request, state, who, 422, problem="susp.refused", detail=str(error), **asked
-        )
-    except RegistryError as error:
-        problem, detail = "susp.not_carried_out", str(error)
-        return _revocations(request, state, who, 503, problem=problem, detail=detail, **asked)
+    except (UnknownCertificate, SuspensionError, RegistryError) as error:
+        status, problem, detail = problem_of(error, SUSPENSION_PROBLEMS)
+        return _revocations(request, state, who, status, problem=problem, detail=detail, **asked)
     outcome = "suspended" if change == "suspend" else "lifted"
     return RedirectResponse(f"/admin/revocations?outcome={outcome}", status_code=303)
 
@@ -422,6 +429,14 @@ def query_number(request: Request, name: str) -> int | None:
     """A whole number from the query string (a count to show, a page), or None."""
     value = request.query_params.get(name, "")
     return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
+def problem_of(error: SceauError, problems: Mapping[str, str]) -> tuple[int, str, str]:
+    """(status, the words' key, the detail shown) for a form refused with this error: the
+    status and code from the one table, the words for that code from `problems`."""
+    status, code = status_of(error)
+    problem = problems[code]
+    return status, problem, "" if problem in _NO_DETAIL else shown_message(error, status, code)
 
 
 # --- the gate: session, token, role, CSRF ------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The FastAPI app factory: one app per settings, errors mapped to HTTP statuses in one place."""
+"""The FastAPI app factory: one app per settings, errors answered by the one table of HTTP
+statuses (sceau/web/statuses.py)."""
 
 from __future__ import annotations
 
@@ -16,45 +17,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from contracts.errors import RegistryError
-from issuer.revocation import RevocationError, UnknownCertificate, UnknownRequest
-from issuer.suspension import SuspensionError
-from issuer.wallet_errors import (
-    CertificateNotReady,
-    CertificateRevokedRefusal,
-    CertificateSuspendedRefusal,
-    CredentialAlreadyIssued,
-    MalformedCredentialRequest,
-    OfferBurned,
-    OfferExpired,
-    OfferUnknown,
-    OfferUsed,
-    ProofInvalid,
-    ProofStale,
-    ProofWrongAudience,
-    ProofWrongNonce,
-    ProofWrongType,
-    TokenExpired,
-    TokenUnknown,
-    UnknownConfiguration,
-    UnsupportedGrant,
-    WalletError,
-    WrongTxCode,
-)
-from offchain_store.errors import BlobStoreUnavailable, MalformedToken, StoreError
-from offchain_store.shares import (
-    CertificateNotFound,
-    CertificateRevoked,
-    InvalidShareRequest,
-    ShareEnded,
-    ShareExhausted,
-    ShareExpired,
-    ShareNotFound,
-    WrongLinkKey,
-)
-from offchain_store.tokens import TokenError, TokenForbidden
-from offchain_store.wallet_offers import WalletClaimsMissing
-from sceau.settings import ConfigurationError, Settings
+from issuer.wallet_errors import WalletError
+from sceau.settings import Settings
 from sceau.web import (
     admin_delivery,
     admin_pages,
@@ -66,82 +30,11 @@ from sceau.web import (
     routes_wallet,
 )
 from sceau.web.access_log import AccessLog
-from sceau.web.errors import (
-    MalformedJson,
-    NotAPdf,
-    NotJsonContent,
-    ProofNotFound,
-    UploadTooLarge,
-    WebError,
-)
 from sceau.web.i18n import require_catalogs
-from sceau.web.routes_status import StatusListNotFound
 from sceau.web.state import AppState
-from sceau_errors import SceauError
+from sceau.web.statuses import HTTP_STATUS, shown_message
 
 log = logging.getLogger("sceau.web")
-
-# One place maps errors to HTTP statuses; messages are plain language, never secrets. An error
-# takes the row of the nearest class in its MRO (Starlette's rule; see `http_status_of`), so a
-# row's order does not matter, and SceauError, the root, is the last resort: a fixed message.
-HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
-    (WebError, 400, "bad_request"),
-    (NotJsonContent, 400, "not_json"),
-    (MalformedJson, 400, "malformed_json"),
-    (ProofNotFound, 404, "proof_not_found"),
-    (UnknownRequest, 404, "request_not_found"),
-    (UnknownCertificate, 404, "certificate_not_found"),
-    (StatusListNotFound, 404, "status_list_not_found"),
-    (UploadTooLarge, 413, "too_large"),
-    (NotAPdf, 415, "not_a_pdf"),
-    (TokenForbidden, 403, "forbidden"),
-    (TokenError, 401, "unauthorized"),
-    (CertificateNotFound, 404, "certificate_not_found"),
-    (ShareNotFound, 404, "share_not_found"),
-    (WrongLinkKey, 403, "wrong_link_key"),
-    (CertificateRevoked, 410, "certificate_revoked"),
-    (ShareEnded, 410, "share_ended"),
-    (ShareExpired, 410, "share_expired"),
-    (ShareExhausted, 410, "share_exhausted"),
-    (InvalidShareRequest, 422, "invalid_request"),
-    (MalformedToken, 403, "wrong_link_key"),
-    (RevocationError, 422, "revocation_refused"),
-    (SuspensionError, 422, "suspension_refused"),
-    (RegistryError, 503, "chain_unavailable"),
-    (ConfigurationError, 503, "not_configured"),
-    (BlobStoreUnavailable, 503, "storage_error"),
-    (StoreError, 500, "storage_error"),
-    (WalletClaimsMissing, 409, "wallet_claims_missing"),
-    # Wallet refusals (OpenID4VCI): answered in the protocol's form too (`_wallet_refusal`).
-    (WalletError, 400, "wallet_refused"),
-    (OfferUnknown, 400, "offer_unknown"),
-    (OfferUsed, 400, "offer_used"),
-    (OfferExpired, 400, "offer_expired"),
-    (OfferBurned, 400, "offer_burned"),
-    (WrongTxCode, 400, "wrong_tx_code"),
-    (UnsupportedGrant, 400, "unsupported_grant"),
-    (TokenUnknown, 401, "token_unknown"),
-    (TokenExpired, 401, "token_expired"),
-    (CredentialAlreadyIssued, 401, "credential_already_issued"),
-    (UnknownConfiguration, 400, "unknown_configuration"),
-    (MalformedCredentialRequest, 400, "malformed_credential_request"),
-    (ProofInvalid, 400, "proof_invalid"),
-    (ProofWrongType, 400, "proof_wrong_type"),
-    (ProofWrongAudience, 400, "proof_wrong_audience"),
-    (ProofWrongNonce, 400, "proof_wrong_nonce"),
-    (ProofStale, 400, "proof_stale"),
-    (CertificateRevokedRefusal, 403, "certificate_revoked"),
-    (CertificateSuspendedRefusal, 403, "certificate_suspended"),
-    (CertificateNotReady, 409, "certificate_not_ready"),
-    (SceauError, 500, "internal_error"),
-)
-
-
-def http_status_of(kind: type[BaseException]) -> tuple[int, str] | None:
-    """The status and code an error of this type is answered with: its nearest row by MRO."""
-    rows = {row_kind: (status, code) for row_kind, status, code in HTTP_STATUS}
-    return next((rows[base] for base in kind.__mro__ if base in rows), None)
-
 
 STATIC = Path(__file__).parent / "static"
 # Answers with their own caching: static files, vendored scripts, the signed status list
@@ -221,12 +114,6 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
     return response
 
 
-SERVER_MESSAGES = {
-    "chain_unavailable": "The chain cannot be reached or refused the operation; try again later.",
-    "not_configured": "The service is not fully set up yet; the administrator has been told.",
-    "storage_error": "The certificate store is unavailable; try again later.",
-    "internal_error": "Internal error.",  # as the access log answers a failure nothing handled
-}
 UPLOAD_PATHS = ("/api/v1/verify", "/admin/import")
 MAX_UPLOAD_BODY = 11 * 1024 * 1024  # a 10 MB PDF or results file, with its multipart framing
 MAX_JSON_BODY = 64 * 1024
@@ -253,11 +140,9 @@ def _handler(status: int, code: str):  # type: ignore[no-untyped-def]
     async def handle(request: Request, error: Exception) -> JSONResponse:
         if status >= 500:  # the access log line carries the route; never the path or a message
             log.error("%s (%s) request=%s", code, type(error).__name__, _request_id(request))
-        # A server-side failure's own message may name paths, buckets or hosts: not for callers.
-        message = SERVER_MESSAGES.get(code, "Internal error.") if status >= 500 else str(error)
         if isinstance(error, WalletError):
             return _wallet_refusal(status, code, error)
-        return _error(status, code, message)
+        return _error(status, code, shown_message(error, status, code))
 
     return handle
 
