@@ -36,6 +36,7 @@ class LocalPostgres:
     data_dir: Path
     port: int
     run_as: str | None  # the system user the server runs as (None: this process's user)
+    durable: bool = True  # False: no fsync, no full pages (a throwaway test cluster only)
 
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy URL (psycopg 3) for one database of the cluster."""
@@ -73,9 +74,16 @@ class LocalPostgres:
         _pg_ctl(self, "start", "-w", "-l", str(self.data_dir / "server.log"), "-o", _options(self))
 
 
-def start_postgres(*, port: int, data_dir: Path | None = None) -> LocalPostgres:
+def start_postgres(
+    *, port: int, data_dir: Path | None = None, durable: bool = True
+) -> LocalPostgres:
     """initdb into a new folder (`data_dir`, or a fresh one in the system's temporary folder,
-    which is where it must be when running as root) and start the server on `port`."""
+    which is where it must be when running as root) and start the server on `port`.
+
+    `durable=False` is for a throwaway cluster (the test run): the server never calls fsync
+    and writes no full pages. What a commit wrote still reaches the kernel, so an `immediate`
+    stop (a crashed server, not a crashed machine) loses nothing; a power cut would. Never for
+    data anyone keeps, nor for benchmarks (it flatters them)."""
     run_as = "postgres" if os.geteuid() == 0 else None
     if data_dir is None or run_as is not None:
         # The postgres user must reach its folder: a private folder of root's would not do.
@@ -91,7 +99,7 @@ def start_postgres(*, port: int, data_dir: Path | None = None) -> LocalPostgres:
                 "Debian package postgresql"
             ) from None
         os.chown(data_dir, user.pw_uid, user.pw_gid)
-    cluster = LocalPostgres(data_dir=data_dir, port=port, run_as=run_as)
+    cluster = LocalPostgres(data_dir=data_dir, port=port, run_as=run_as, durable=durable)
     _run(
         cluster,
         _binary("initdb"),
@@ -109,11 +117,16 @@ def start_postgres(*, port: int, data_dir: Path | None = None) -> LocalPostgres:
 
 
 def _options(cluster: LocalPostgres) -> str:
-    # Only loopback TCP, the socket in the data folder; fsync kept on (crash tests need it).
-    return (
+    # Only loopback TCP, the socket in the data folder. synchronous_commit stays on even when
+    # not durable: an `immediate` stop (the restart tests) would lose commits still in the
+    # server's WAL buffers, which fsync=off alone never does.
+    options = (
         f"-p {cluster.port} -c listen_addresses=127.0.0.1 "
         f"-c unix_socket_directories={cluster.data_dir} -c max_connections=200"
     )
+    if not cluster.durable:
+        options += " -c fsync=off -c full_page_writes=off"
+    return options
 
 
 def _pg_ctl(cluster: LocalPostgres, *args: str) -> None:

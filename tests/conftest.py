@@ -125,6 +125,22 @@ def sceau_env_any(request: pytest.FixtureRequest, tmp_path: Path) -> SceauEnv:
     return _sceau_env(request, tmp_path, request.param)
 
 
+@pytest.fixture(scope="module", params=DATABASE_BACKENDS)
+def module_sceau_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> SceauEnv:
+    """One `sceau_env` shared by the tests of a module (for a batch issued once and read by
+    many tests), built on SQLite, then again on PostgreSQL: pytest runs the module's tests on
+    the first before it builds the second."""
+    return make_sceau_env(request, tmp_path_factory.mktemp(f"sceau-{request.param}"), request.param)
+
+
+def make_sceau_env(request: pytest.FixtureRequest, root: Path, backend: str) -> SceauEnv:
+    """A `sceau_env` in `root` on `backend` ("sqlite" or "postgresql"), for a fixture of any
+    scope; a PostgreSQL database lives as long as the fixture that asked for it."""
+    return _sceau_env(request, root, backend)
+
+
 def _sceau_env(request: pytest.FixtureRequest, tmp_path: Path, backend: str) -> SceauEnv:
     anvil_chain: AnvilChain = request.getfixturevalue("anvil_chain")
     shared_pki: DevPki = request.getfixturevalue("shared_pki")
@@ -209,7 +225,7 @@ def _toml_value(value: Any) -> str:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[LocalPostgres]:
     """A real PostgreSQL server on 127.0.0.1 and a free port, removed at the end."""
-    cluster = start_postgres(port=free_port())
+    cluster = start_postgres(port=free_port(), durable=False)  # throwaway: no fsync
     try:
         yield cluster
     finally:
@@ -236,5 +252,11 @@ def _database_url(
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / file_name}"
     if backend == "postgresql":
-        return str(request.getfixturevalue("postgres_url"))
+        if request.scope == "function":
+            return str(request.getfixturevalue("postgres_url"))
+        # A wider fixture cannot ask for the per-test `postgres_url`: its own database.
+        cluster: LocalPostgres = request.getfixturevalue("postgres")
+        url = cluster.create_database()
+        request.addfinalizer(lambda: cluster.drop_database(url.rsplit("/", 1)[1]))
+        return url
     raise ValueError(f"unknown database backend {backend!r}")

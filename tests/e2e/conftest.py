@@ -7,6 +7,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,6 +67,20 @@ class LiveSceau:
 @pytest.fixture
 def live_sceau(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
     """Issue a few certificates whose links point at a server started on a free port."""
+    with serving(sceau_env) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def module_live_sceau(module_sceau_env: SceauEnv) -> Iterator[LiveSceau]:
+    """`live_sceau` shared by the tests of a module, on SQLite then on PostgreSQL: for tests
+    that each use certificates of their own (or only read), so one batch serves them all."""
+    with serving(module_sceau_env) as live:
+        yield live
+
+
+@contextmanager
+def serving(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     config = sceau_env.config_file

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from offchain_store.tokens import AdminRole
 from tests.e2e.browsing import PHONE, Visitor, create_share, sign_in
 from tests.e2e.conftest import LiveSceau
 
 LANGS = ("fr", "en")
+
+# One batch and server for both tests. SQLite only: a layout check, whose pages read the
+# database as test_walk does on both backends.
+pytestmark = pytest.mark.parametrize("module_sceau_env", ["sqlite"], indirect=True, scope="module")
 
 
 def fits_phone_from_the_start(
@@ -24,9 +30,9 @@ def fits_phone_from_the_start(
 
 
 def test_no_public_or_candidate_page_is_wider_than_a_phone(
-    browser: Any, live_sceau: LiveSceau
+    browser: Any, module_live_sceau: LiveSceau
 ) -> None:
-    live = live_sceau
+    live = module_live_sceau
     message = live.messages[1]
     certificate_id = message.receipt.certificate_id
     for lang in LANGS:
@@ -63,8 +69,8 @@ def test_no_public_or_candidate_page_is_wider_than_a_phone(
         reader.context.close()
 
 
-def test_no_admin_page_is_wider_than_a_phone(browser: Any, live_sceau: LiveSceau) -> None:
-    live = live_sceau
+def test_no_admin_page_is_wider_than_a_phone(browser: Any, module_live_sceau: LiveSceau) -> None:
+    live = module_live_sceau
     bad_rows = live.env.root / "bad-rows.csv"
     sample = (live.env.root / "results.csv").read_text().splitlines(keepends=True)
     sample[2] = sample[2].replace("@example.org", "-at-example.org")

@@ -14,8 +14,10 @@ from tests.sceau.helpers import certificates
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_walk_share_verify_tamper_end_revoke(
-    browser: Any, live_sceau: LiveSceau, lang: str
+    browser: Any, module_live_sceau: LiveSceau, lang: str
 ) -> None:
+    """One batch per backend (SQLite, PostgreSQL): each language walks its own certificate."""
+    live_sceau = module_live_sceau
     index = 0 if lang == "fr" else 2
     candidate = Visitor(browser, live_sceau, lang)
     employer = Visitor(browser, live_sceau, lang)

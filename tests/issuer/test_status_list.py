@@ -130,8 +130,8 @@ def test_a_forged_list_does_not_verify_under_the_issuer_key(
         jwt.decode(signed.token, key, registry=TokenRegistry(algorithms=["ES256"]))
 
 
-def test_each_certificate_gets_a_random_slot_never_the_issue_order(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_each_certificate_gets_a_random_slot_never_the_issue_order(database_url: str) -> None:
+    engine = _engine(database_url)
     ids = _issue(engine, 40)
     with Session(engine) as session:
         indices = [assign_slot(session, "test-centre", cid).idx for cid in ids]
@@ -143,8 +143,8 @@ def test_each_certificate_gets_a_random_slot_never_the_issue_order(tmp_path: Pat
     assert indices != sorted(indices) and max(indices) > 1000, "not sequential, spread out"
 
 
-def test_the_list_doubles_before_it_is_half_full(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_the_list_doubles_before_it_is_half_full(database_url: str) -> None:
+    engine = _engine(database_url)
     ids = _issue(engine, 5)
     with Session(engine) as session:
         row = list_row(session, "test-centre")
@@ -156,9 +156,9 @@ def test_the_list_doubles_before_it_is_half_full(tmp_path: Path) -> None:
 
 
 def test_a_new_list_is_signed_only_when_a_status_changes(
-    tmp_path: Path, shared_pki: DevPki
+    database_url: str, shared_pki: DevPki
 ) -> None:
-    publication = _publication(tmp_path, shared_pki)
+    publication = _publication(database_url, shared_pki)
     ids = _issue(publication.engine, 4)
     first = publish_status_list(publication, now=NOW)
     assert first is not None
@@ -193,8 +193,10 @@ def test_a_list_near_its_expiry_is_signed_again(tmp_path: Path, shared_pki: DevP
 # --- set-up -------------------------------------------------------------------------------------
 
 
-def _engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'sceau.db'}")
+def _engine(where: Path | str) -> Engine:
+    """A database with one issuer and one batch: a SQLite file in the folder `where`, or the
+    database at the URL `where` (the `database_url` fixture: SQLite, then PostgreSQL)."""
+    engine = make_engine(where if isinstance(where, str) else f"sqlite:///{where / 'sceau.db'}")
     create_schema(engine)
     with Session(engine) as session:
         session.add(IssuerRecord(id="test-centre", name="Centre de test"))
@@ -229,9 +231,9 @@ def _issue(engine: Engine, count: int) -> list[str]:
 
 
 def _publication(
-    tmp_path: Path, pki: DevPki, *, signer: StatusListSigner | None = None
+    where: Path | str, pki: DevPki, *, signer: StatusListSigner | None = None
 ) -> StatusListPublication:
-    engine = _engine(tmp_path)
+    engine = _engine(where)
     return StatusListPublication(
         engine=engine,
         issuer_id="test-centre",

@@ -37,8 +37,9 @@ CERTIFICATE = "38b6ff596f03d17fd0872273a4591bdf"  # the example receipt's
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'sceau.db'}")
+def engine(database_url: str) -> Engine:
+    """The records on SQLite, then on PostgreSQL."""
+    engine = make_engine(database_url)
     create_schema(engine)
     with Session(engine) as session:
         session.add(IssuerRecord(id=ISSUER, name="Institut Linguistique de Lyon"))

@@ -40,13 +40,16 @@ class Issued:
         return share_id, share_key
 
 
-@pytest.fixture
-def issued(sceau_env: SceauEnv) -> Iterator[Issued]:
-    results = subset_of_sample(sceau_env.root / "results.csv", 3)
-    done = run_sceau(sceau_env.config_file, "issue", str(results))
+@pytest.fixture(scope="module")
+def issued(module_sceau_env: SceauEnv) -> Iterator[Issued]:
+    """One batch for the whole module, on SQLite then on PostgreSQL. Each test makes its own
+    shares; only the revocation test touches the third certificate."""
+    env = module_sceau_env
+    results = subset_of_sample(env.root / "results.csv", 3)
+    done = run_sceau(env.config_file, "issue", str(results))
     assert done.returncode == 0, done.stderr
-    with TestClient(create_app(sceau_env.settings)) as api:
-        yield Issued(sceau_env, api, read_outbox(sceau_env.settings.mail.outbox))
+    with TestClient(create_app(env.settings)) as api:
+        yield Issued(env, api, read_outbox(env.settings.mail.outbox))
 
 
 def open_share(issued: Issued, share_id: str, key: str) -> dict[str, object]:
@@ -71,7 +74,7 @@ def test_employer_opens_a_share_and_sees_valid_with_the_pdf(issued: Issued) -> N
 
     cert_id, candidate_key = issued.candidate()
     shares = issued.api.post(f"/api/v1/me/{cert_id}/shares/list", json={"key": candidate_key})
-    [listed] = shares.json()
+    [listed] = [s for s in shares.json() if s["share_id"] == share_id]
     assert listed["opens"] == 1 and len(listed["openings"]) == 1
 
 
@@ -85,11 +88,11 @@ def test_wrong_share_key_is_refused_as_a_link_problem_not_a_forgery(issued: Issu
         assert "pdf_base64" not in response.text and "verdict" not in response.text
 
 
-def test_share_past_its_expiry_is_refused(issued: Issued) -> None:
+def test_share_past_its_expiry_is_refused(issued: Issued, monkeypatch: pytest.MonkeyPatch) -> None:
     share_id, key = issued.share(expires_in_days=1)
     state = issued.api.app.state.sceau  # type: ignore[attr-defined]
     later = state.now() + timedelta(days=2)
-    state.now = lambda: later
+    monkeypatch.setattr(state, "now", lambda: later)  # the app is the module's: put it back
     body = open_share(issued, share_id, key)
     assert body["report"]["verdict"] == "INVALID"  # type: ignore[index]
     assert codes(body)["share"] == "share_expired" and body["pdf_base64"] is None

@@ -13,18 +13,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
 
 from contracts.receipt import Receipt
 from issuer.revocation import DeliveredCopies, Revocations, carry_out, decide, requests
-from offchain_store.records import RequestState
+from offchain_store.records import RequestState, make_engine
 from sceau import compose
 from sceau.delivery_commands import delivery_packs
 from sceau.settings import Settings, load_settings
 from sceau.web.app import create_app
-from tests.conftest import SceauEnv
+from tests.conftest import DATABASE_BACKENDS, SceauEnv
 from tests.sceau.helpers import Delivered, read_outbox, run_sceau, subset_of_sample
 from verifier.independent import verify_with_receipt
 from verifier.report import Verdict
@@ -126,8 +128,9 @@ def qr_codes(pdf: Path) -> bytes:
     return found
 
 
-def traces(root: Path, needles: Needles) -> list[str]:
-    """Every place under `root` (files and the database's rows) that still holds a needle."""
+def traces(root: Path, needles: Needles, database_url: str | None = None) -> list[str]:
+    """Every place under `root` (files and the database's rows) that still holds a needle;
+    the rows of the `database_url` database (default: the SQLite file `root`/sceau.db)."""
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         for view, data in views(path):
@@ -143,25 +146,47 @@ def traces(root: Path, needles: Needles) -> list[str]:
                 continue
             if any(data[i : i + WINDOW] in needles.windows for i in range(len(data) - WINDOW + 1)):
                 found.append(f"{path.relative_to(root)} [{view}]: a window of the PDF")
-    return found + database_traces(root / "sceau.db", needles)
+    if database_url is None or database_url.startswith("sqlite"):
+        return found + database_traces(root / "sceau.db", needles)
+    return found + server_database_traces(database_url, needles)
 
 
 def database_traces(db_file: Path, needles: Needles) -> list[str]:
     """The rows as SQLite returns them, every table and column."""
-    found = []
     with sqlite3.connect(f"file:{db_file}?mode=ro", uri=True) as connection:
         tables = [
             r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
         ]
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):
-                cells = [c if isinstance(c, bytes) else str(c).encode() for c in row]
-                found += [
-                    f"table {table}: {n}"
-                    for n, v in needles.values.items()
-                    for c in cells
-                    if v in c
-                ]
+        rows = {table: list(connection.execute(f'SELECT * FROM "{table}"')) for table in tables}
+    return rows_traces(rows, needles)
+
+
+def server_database_traces(database_url: str, needles: Needles) -> list[str]:
+    """The rows as a database server (PostgreSQL) returns them, every table and column: its
+    files live outside the data folder, so the file search above does not reach them."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = {
+                table: list(connection.execute(text(f'SELECT * FROM "{table}"')))
+                for table in inspect(connection).get_table_names()
+            }
+    finally:
+        engine.dispose()
+    assert "certificates" in rows and "audit_log" in rows, "the search reads the real tables"
+    return rows_traces(rows, needles)
+
+
+def rows_traces(rows: dict[str, list[Any]], needles: Needles) -> list[str]:
+    found = []
+    for table, table_rows in rows.items():
+        for row in table_rows:
+            cells = [
+                bytes(c) if isinstance(c, bytes | memoryview) else str(c).encode() for c in row
+            ]
+            found += [
+                f"table {table}: {n}" for n, v in needles.values.items() for c in cells if v in c
+            ]
     return found
 
 
@@ -174,6 +199,7 @@ def kept_by_candidate(message: Delivered) -> tuple[bytes, Receipt, str]:
     return message.pdf, message.receipt, token
 
 
+@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_revocation_leaves_no_salt_key_or_pdf_byte_and_every_verifier_says_revoked(
     env: SceauEnv,
 ) -> None:
@@ -197,7 +223,7 @@ def test_revocation_leaves_no_salt_key_or_pdf_byte_and_every_verifier_says_revok
             "share key": base64.urlsafe_b64decode(share_token + "="),
         }
         needles = needles_of(pdf, receipt, keys, [m.pdf for m in others])
-        before = traces(env.root, needles)
+        before = traces(env.root, needles, settings.database_url)
         for where in ("receipts", "outbox", "table certificates"):  # the search finds them
             assert any(where in t and "salt" in t for t in before), (where, before)
         assert any("outbox" in t and "candidate key" in t for t in before)
@@ -213,7 +239,7 @@ def test_revocation_leaves_no_salt_key_or_pdf_byte_and_every_verifier_says_revok
         decide(engine, asked.json()["request_id"], approve=True, actor="test", note="ok", now=now)
         assert carry_out(erasing_revocations(settings), actor="test") == 1
 
-        assert traces(env.root, needles) == []
+        assert traces(env.root, needles, settings.database_url) == []
 
         shared = api.post(f"/api/v1/shares/{share_id}/open", json={"key": share_token}).json()
         assert shared["report"]["verdict"] == "REVOKED", shared

@@ -147,10 +147,18 @@ def headers_for(content_type: str | None, secrets: Secrets) -> dict[str, str]:
     return headers | ({"Content-Type": content_type} if content_type else {})
 
 
+@pytest.fixture(scope="module")
+def issued(module_sceau_env: SceauEnv) -> tuple[SceauEnv, Secrets]:
+    """One set-up and its secrets for both tests, on SQLite then on PostgreSQL (which refuses
+    what SQLite stores, NUL characters in text for one): every hostile body is refused before
+    it changes anything, so the tests can share it."""
+    return module_sceau_env, issue_and_share(module_sceau_env)
+
+
 def test_every_json_endpoint_answers_every_hostile_body_with_a_fixed_4xx(
-    sceau_env: SceauEnv, caplog: pytest.LogCaptureFixture
+    issued: tuple[SceauEnv, Secrets], caplog: pytest.LogCaptureFixture
 ) -> None:
-    secrets = issue_and_share(sceau_env)
+    sceau_env, secrets = issued
     caplog.set_level(logging.DEBUG)
     answers: dict[tuple[str, str, str], tuple[int, bytes]] = {}
     with TestClient(create_app(sceau_env.settings), raise_server_exceptions=False) as api:
@@ -232,8 +240,10 @@ def _wait_until_up(port: int, server: subprocess.Popen[bytes], output: Path) -> 
     raise AssertionError("the server did not start")
 
 
-def test_real_server_keeps_the_connection_and_logs_no_input(sceau_env: SceauEnv) -> None:
-    secrets = issue_and_share(sceau_env)
+def test_real_server_keeps_the_connection_and_logs_no_input(
+    issued: tuple[SceauEnv, Secrets],
+) -> None:
+    sceau_env, secrets = issued
     with TestClient(create_app(sceau_env.settings)) as api:
         endpoints = json_endpoints(api)
     with running_server(sceau_env) as server:

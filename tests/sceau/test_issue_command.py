@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import subprocess
+from dataclasses import dataclass
 
+import pytest
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -14,14 +17,28 @@ from pyhanko_certvalidator import ValidationContext
 
 from contracts.merkle import leaf_hash, process_proof
 from offchain_store.records import CertificateState
-from tests.conftest import SceauEnv
+from tests.conftest import DATABASE_BACKENDS, SceauEnv
 from tests.sceau.helpers import SAMPLE, certificates, read_outbox, run_sceau
 
 
+@dataclass(frozen=True)
+class SampleIssued:
+    env: SceauEnv
+    done: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def sample_issued(module_sceau_env: SceauEnv) -> SampleIssued:
+    """The 24-row sample issued once for the module, on SQLite then on PostgreSQL; the tests
+    that read it change nothing (the second import must issue nothing)."""
+    done = run_sceau(module_sceau_env.config_file, "issue", str(SAMPLE))
+    return SampleIssued(module_sceau_env, done)
+
+
 def test_issue_sample_then_check_a_delivered_certificate_against_chain_and_root(
-    sceau_env: SceauEnv,
+    sample_issued: SampleIssued,
 ) -> None:
-    done = run_sceau(sceau_env.config_file, "issue", str(SAMPLE))
+    sceau_env, done = sample_issued.env, sample_issued.done
     assert done.returncode == 0, done.stderr + done.stdout
     assert re.search(r"issued\s+│\s+24", done.stdout)
 
@@ -52,8 +69,8 @@ def test_issue_sample_then_check_a_delivered_certificate_against_chain_and_root(
     assert verdict.bottom_line, verdict.pretty_print_details()
 
 
-def test_importing_the_same_file_twice_issues_nothing_twice(sceau_env: SceauEnv) -> None:
-    first = run_sceau(sceau_env.config_file, "issue", str(SAMPLE))
+def test_importing_the_same_file_twice_issues_nothing_twice(sample_issued: SampleIssued) -> None:
+    sceau_env, first = sample_issued.env, sample_issued.done
     assert first.returncode == 0, first.stderr
     nonce = sceau_env.chain.client().web3.eth.get_transaction_count(sceau_env.chain.issuer.address)
 
@@ -67,6 +84,7 @@ def test_importing_the_same_file_twice_issues_nothing_twice(sceau_env: SceauEnv)
     assert after == nonce
 
 
+@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_bad_rows_are_listed_and_nothing_is_issued(sceau_env: SceauEnv) -> None:
     bad = sceau_env.root / "bad.csv"
     lines = SAMPLE.read_bytes().splitlines(keepends=True)
@@ -100,8 +118,8 @@ def test_bad_rows_are_listed_and_nothing_is_issued(sceau_env: SceauEnv) -> None:
     )
 
 
-def test_records_keep_no_content_or_link_key_after_delivery(sceau_env: SceauEnv) -> None:
-    done = run_sceau(sceau_env.config_file, "issue", str(SAMPLE))
+def test_records_keep_no_content_or_link_key_after_delivery(sample_issued: SampleIssued) -> None:
+    sceau_env, done = sample_issued.env, sample_issued.done
     assert done.returncode == 0, done.stderr
     records = certificates(sceau_env.settings.database_url)
     assert {r.state for r in records} == {CertificateState.DELIVERED}

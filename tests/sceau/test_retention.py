@@ -3,43 +3,62 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+
+import pytest
+from sqlalchemy import text
 
 from contracts.client import RevocationReason
 from issuer.retention import purge, years_before
 from offchain_store.crypto import LinkKey
+from offchain_store.records import make_engine
 from offchain_store.shares import ShareExpired, create_share, open_share
 from sceau import compose
-from tests.conftest import SceauEnv
+from tests.conftest import DATABASE_BACKENDS, SceauEnv
 from tests.sceau.helpers import certificates, read_outbox, run_sceau, subset_of_sample
 
 
+def backdate(database_url: str, created_at: dict[str, datetime]) -> None:
+    """Set certificates' creation times behind the code's back (as time passing would)."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        for certificate_id, when in created_at.items():
+            connection.execute(
+                text("UPDATE certificates SET created_at = :when WHERE id = :id"),
+                {"when": when, "id": certificate_id},
+            )
+    engine.dispose()
+
+
+@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_purge_applies_access_log_and_certificate_retention(sceau_env: SceauEnv) -> None:
     results = subset_of_sample(sceau_env.root / "results.csv", 2)
     assert run_sceau(sceau_env.config_file, "issue", str(results)).returncode == 0
     old, recent = sorted(read_outbox(sceau_env.settings.mail.outbox), key=lambda m: m.receipt.leaf)
-    db = Path(sceau_env.settings.database_url.removeprefix("sqlite:///"))
     now = datetime.now(UTC).replace(tzinfo=None)
-    with sqlite3.connect(db) as conn:
+    engine = make_engine(sceau_env.settings.database_url)
+    with engine.begin() as connection:
         for days, share in ((400, "a" * 32), (10, "b" * 32)):
-            conn.execute(
-                "INSERT INTO access_log (certificate_id, share_id, opened_at, client) "
-                "VALUES (?, ?, ?, 'test')",
-                (recent.receipt.certificate_id, share, now - timedelta(days=days)),
+            connection.execute(
+                text(
+                    "INSERT INTO access_log (certificate_id, share_id, opened_at, client) "
+                    "VALUES (:certificate, :share, :opened, 'test')"
+                ),
+                {
+                    "certificate": recent.receipt.certificate_id,
+                    "share": share,
+                    "opened": now - timedelta(days=days),
+                },
             )
-        conn.execute(
-            "UPDATE certificates SET created_at = ? WHERE id = ?",
-            (years_before(now, 11), old.receipt.certificate_id),
-        )
+    backdate(sceau_env.settings.database_url, {old.receipt.certificate_id: years_before(now, 11)})
 
     done = run_sceau(sceau_env.config_file, "purge")
     assert done.returncode == 0, done.stderr + done.stdout
     assert "1 access-log" in done.stdout and "1 certificate(s)" in done.stdout
 
-    with sqlite3.connect(db) as conn:
-        left = [row[0] for row in conn.execute("SELECT share_id FROM access_log")]
+    with engine.connect() as connection:
+        left = [row[0] for row in connection.execute(text("SELECT share_id FROM access_log"))]
+    engine.dispose()
     assert left == ["b" * 32]
     states = {c.id: c.state for c in certificates(sceau_env.settings.database_url)}
     assert states[old.receipt.certificate_id] == "revoked"
@@ -57,18 +76,19 @@ def test_years_before_a_leap_day() -> None:
     assert years_before(datetime(2027, 3, 1, tzinfo=UTC), 1) == datetime(2026, 3, 1, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_retention_and_share_expiry_on_29_february(sceau_env: SceauEnv) -> None:
     """With the clock on 29 February 2028: purge runs, shares are created, open and expire."""
     results = subset_of_sample(sceau_env.root / "results.csv", 2)
     assert run_sceau(sceau_env.config_file, "issue", str(results)).returncode == 0
     old, recent = sorted(read_outbox(sceau_env.settings.mail.outbox), key=lambda m: m.receipt.leaf)
-    db = Path(sceau_env.settings.database_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(db) as conn:
-        for when, message in ((datetime(2018, 2, 27), old), (datetime(2018, 3, 1), recent)):
-            conn.execute(
-                "UPDATE certificates SET created_at = ? WHERE id = ?",
-                (when, message.receipt.certificate_id),
-            )
+    backdate(
+        sceau_env.settings.database_url,
+        {
+            old.receipt.certificate_id: datetime(2018, 2, 27),
+            recent.receipt.certificate_id: datetime(2018, 3, 1),
+        },
+    )
     outcome = purge(
         compose.revocations(sceau_env.settings),
         now=LEAP_DAY,
