@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from offchain_store.audit import UtcDateTime
@@ -109,10 +111,20 @@ def list_row(session: Session, issuer_id: str, *, lock: bool = False) -> SignedS
     """The issuer's list row, created (empty, smallest size) on first use; `lock` holds it
     (FOR UPDATE on PostgreSQL) so that two processes drawing slots take turns."""
     row = session.get(SignedStatusListRecord, issuer_id, with_for_update=lock)
-    if row is None:
-        row = SignedStatusListRecord(issuer_id=issuer_id)
-        session.add(row)
-        session.flush()
+    if row is not None:
+        return row
+    # Two processes sealing their first batches at once both find no row: the insert that
+    # loses does nothing, and both then read (and lock) the one row that won.
+    first = SignedStatusListRecord(issuer_id=issuer_id).model_dump(
+        include={"issuer_id", "size", "version", "state"}
+    )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.exec(insert(SignedStatusListRecord).values(first).on_conflict_do_nothing())
+    row = session.get(
+        SignedStatusListRecord, issuer_id, with_for_update=lock, populate_existing=True
+    )
+    assert row is not None
     return row
 
 
