@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
+from contracts.keccak import bulk_keccak256
 from contracts.profile import IssuerProfile
 from issuer.delivery_pack import DeliveryPacks
 from issuer.pipeline import Issuance, Progress
@@ -51,6 +52,9 @@ class AppState:
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
+        """The server's parts, once per process; Keccak's C code loaded now, so every opening's
+        hashes take it (contracts.keccak uses it once a process has it)."""
+        bulk_keccak256()
         return cls(
             settings=settings,
             engine=compose.database(settings),
