@@ -115,8 +115,7 @@ class WorkClaims:
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=CertificateRecord)
             )
-            ids = list(session.exec(query).all())
-            self._take(session, ClaimKind.CERTIFICATE, ids, now)
+            ids = self._take(session, ClaimKind.CERTIFICATE, list(session.exec(query).all()), now)
             session.commit()
         return ids
 
@@ -143,8 +142,8 @@ class WorkClaims:
                 .with_for_update(skip_locked=True, of=BatchRecord)
             )
             batch_id = session.exec(query).first()
-            if batch_id is not None:
-                self._take(session, ClaimKind.BATCH, [batch_id], now)
+            if batch_id is not None and not self._take(session, ClaimKind.BATCH, [batch_id], now):
+                batch_id = None
             session.commit()
         return batch_id
 
@@ -202,9 +201,12 @@ class WorkClaims:
     def _lease_end(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.lease_seconds)
 
-    def _take(self, session: Session, kind: ClaimKind, ids: list[str], now: datetime) -> None:
-        # The subjects' rows are locked by this transaction, so no other claimer touches
-        # their claims until it commits.
+    def _take(self, session: Session, kind: ClaimKind, ids: list[str], now: datetime) -> list[str]:
+        """Claim those of `ids` still free, now that their rows are locked; returns them.
+
+        The claiming SELECT joined the claims as its snapshot saw them: another worker may
+        have claimed and committed between that snapshot and our row lock (its claim is in
+        another table, so the lock does not make PostgreSQL re-check it). Read again here."""
         until = self._lease_end(now)
         held = {
             claim.subject_id: claim
@@ -214,6 +216,7 @@ class WorkClaims:
                 )
             )
         }
+        taken: list[str] = []
         for subject_id in ids:
             claim = held.get(subject_id)
             if claim is None:
@@ -224,8 +227,16 @@ class WorkClaims:
                     lease_until=until,
                     claimed_at=now,
                 )
+            elif claim.worker_id != self.worker_id and _aware(claim.lease_until) >= now:
+                continue  # live, someone else's: taken since our snapshot
             claim.worker_id, claim.lease_until, claim.claimed_at = self.worker_id, until, now
             session.add(claim)
+            taken.append(subject_id)
+        return taken
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _claim_join(kind: ClaimKind, subject: Mapped[str]) -> ColumnElement[bool]:
