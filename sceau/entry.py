@@ -8,14 +8,27 @@ needs (its two settings are explained there); the whole CLI keeps the libraries 
 
 from __future__ import annotations
 
+import gc
+import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 # pyHanko's `pyhanko.sign` package re-exports its signers, whose import loads the timestamp
 # clients and aiohttp (two fifths of `import pyhanko.sign.validation`); a verifier never signs.
 _SIGNING_FRONT = "pyhanko.sign"
+
+# eth_keyfile (under eth_account) imports py_ecc's BLS signatures and curve at its own import,
+# for EIP-2335 validator keystores: their tables take 0.4 s to compute. Sceau's keystores are
+# Web3 Secret Storage ones (secp256k1), so BLS loads only if one of its names is used; of the
+# curve, eth_keyfile reads its order alone, which its small module holds.
+_BLS_SIGNATURES = "py_ecc.bls"
+_BLS_NAMES = ("G2Basic", "G2MessageAugmentation", "G2ProofOfPossession")
+_BLS_CURVE = "py_ecc.bls12_381"
+_BLS_CURVE_ORDER = ("py_ecc.bls12_381.bls12_381_curve", "curve_order")
 
 
 def main() -> None:
@@ -23,15 +36,87 @@ def main() -> None:
     if sys.argv[1:2] == ["verify"]:
         run_light_verify([f"{sys.argv[0]} verify", *sys.argv[2:]])
         return
-    from sceau.cli import main as cli_main
+    with imports_for_life():
+        whole_process()
+        from sceau.cli import main as cli_main
 
     cli_main()
 
 
+@contextmanager
+def imports_for_life() -> Iterator[None]:
+    """Import a process's modules with the cyclic garbage collector paused, then freeze them.
+
+    What a process imports lives as long as it does: the collector would walk those objects
+    again and again while they are made (a fifth of a start) and once more at exit; frozen,
+    they are left out of every collection. What the process makes afterwards is collected as
+    usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def whole_process() -> None:
+    """Set a process of the whole of Sceau (commands, servers) up, before its first import:
+    py_ecc's BLS code, which eth_keyfile imports and Sceau never uses, loads on first use."""
+    if _BLS_SIGNATURES not in sys.modules:
+        deferred_names(_BLS_SIGNATURES, _BLS_NAMES)
+    if _BLS_CURVE not in sys.modules:
+        curve = lazy_package(_BLS_CURVE)
+        module, name = _BLS_CURVE_ORDER
+        setattr(curve, name, getattr(importlib.import_module(module), name))
+
+
+def deferred_names(name: str, names: tuple[str, ...]) -> ModuleType:
+    """Register module `name` as a stand-in whose `names` are proxies: the real module is
+    imported, once, when one of them is first used, and takes the stand-in's place."""
+    stand_in = ModuleType(name, f"Stand-in for {name}, imported on first use of {names}.")
+    real: list[ModuleType] = []
+
+    def load() -> ModuleType:
+        if not real:
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+            real.append(importlib.import_module(name))
+        return real[0]
+
+    class OnFirstUse:
+        def __init__(self, attribute: str) -> None:
+            self._attribute = attribute
+
+        def __getattr__(self, item: str) -> object:
+            return getattr(getattr(load(), self._attribute), item)
+
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            return getattr(load(), self._attribute)(*args, **kwargs)
+
+        def __repr__(self) -> str:
+            return f"<{name}.{self._attribute}, imported on first use>"
+
+    for attribute in names:
+        setattr(stand_in, attribute, OnFirstUse(attribute))
+
+    def other_name(attribute: str) -> object:
+        if attribute.startswith("__"):  # asked by the import system itself (`__path__`, ...)
+            raise AttributeError(attribute)
+        return getattr(load(), attribute)
+
+    stand_in.__dict__["__getattr__"] = other_name
+    sys.modules[name] = stand_in
+    return stand_in
+
+
 def run_light_verify(argv: list[str]) -> None:
     """`sceau verify` with `argv` (program name first) in a light process; exits with its code."""
-    light_process()
-    from sceau.verify_command import main as verify_main
+    with imports_for_life():
+        light_process()
+        from sceau.verify_command import main as verify_main
 
     sys.argv = argv
     verify_main()

@@ -96,6 +96,10 @@ def _config_file() -> Path | None:
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process, its settings built from SCEAU_CONFIG and SCEAU_*."""
-    from sceau.web.app import create_app
+    from sceau.entry import imports_for_life, whole_process
 
-    return create_app(load_settings(_config_file()))
+    with imports_for_life():
+        whole_process()
+        from sceau.web.app import create_app
+
+        return create_app(load_settings(_config_file()))
