@@ -110,18 +110,13 @@ def shared_pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
 DATABASE_BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture
+@pytest.fixture(params=DATABASE_BACKENDS)
 def sceau_env(request: pytest.FixtureRequest, tmp_path: Path) -> SceauEnv:
     """A fresh database, blob store, outbox and keys; the issuer key is the chain's issuer.
 
-    SQLite unless parametrized indirectly: `@pytest.mark.parametrize("sceau_env",
-    DATABASE_BACKENDS, indirect=True)`; or ask for `sceau_env_any` to run on both."""
-    return _sceau_env(request, tmp_path, getattr(request, "param", "sqlite"))
-
-
-@pytest.fixture(params=DATABASE_BACKENDS)
-def sceau_env_any(request: pytest.FixtureRequest, tmp_path: Path) -> SceauEnv:
-    """`sceau_env` on SQLite, then on PostgreSQL."""
+    Every test that asks for it runs twice, on SQLite and then on PostgreSQL. A test that is
+    about one backend says so: `@pytest.mark.parametrize("sceau_env", ["postgresql"],
+    indirect=True)`."""
     return _sceau_env(request, tmp_path, request.param)
 
 

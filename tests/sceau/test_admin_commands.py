@@ -11,7 +11,7 @@ import pytest
 
 from offchain_store.records import make_engine
 from offchain_store.tokens import TOKEN_PATTERN, TokenRevoked, authenticate
-from tests.conftest import DATABASE_BACKENDS, SceauEnv
+from tests.conftest import SceauEnv
 from tests.sceau.helpers import run_sceau
 
 
@@ -35,7 +35,6 @@ def create(env: SceauEnv, name: str, role: str) -> tuple[str, str]:
     return match.group(1), token
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_token_lifecycle_is_listed_audited_and_never_shows_the_secret(
     sceau_env: SceauEnv,
 ) -> None:

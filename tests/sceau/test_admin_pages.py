@@ -26,7 +26,7 @@ from sceau.web import admin_pages
 from sceau.web.admin_pages import ADMIN_WORDS, OUTCOMES, SECTIONS
 from sceau.web.app import create_app
 from sceau.web.import_jobs import ERROR_KINDS, JOB_PHASES, ImportJobs
-from tests.conftest import DATABASE_BACKENDS, SceauEnv
+from tests.conftest import SceauEnv
 from tests.sceau.helpers import certificates, read_outbox, run_sceau, subset_of_sample
 
 TEMPLATES = Path(admin_pages.__file__).parent / "templates"
@@ -142,7 +142,6 @@ def test_a_page_outside_the_tokens_role_is_forbidden(
     assert browser.get("/admin").status_code == 200
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_a_revoked_token_ends_its_session(sceau_env: SceauEnv, browser: TestClient) -> None:
     token = token_for(sceau_env, AdminRole.ADMIN)
     sign_in(browser, token)
@@ -164,7 +163,6 @@ def test_sign_out_needs_the_form_field_then_ends_the_session(
     assert browser.get("/admin").status_code == 303
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_approving_a_request_through_the_page_revokes_on_chain(
     sceau_env: SceauEnv, browser: TestClient
 ) -> None:
@@ -223,7 +221,6 @@ def follow_import(browser: TestClient, job_url: str, timeout: float = 240) -> di
     raise AssertionError("the import did not finish")
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_an_import_through_the_page_delivers_the_certificates(
     sceau_env: SceauEnv, browser: TestClient
 ) -> None:
@@ -312,7 +309,6 @@ def test_a_failed_import_explains_itself_without_a_stack_trace(
     assert "cannot reach the RPC node" in page.text and "Traceback" not in page.text
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_the_audit_page_names_a_tampered_entry(sceau_env: SceauEnv, browser: TestClient) -> None:
     engine = compose.database(sceau_env.settings)
     hook = compose.audit_hook()
@@ -356,7 +352,6 @@ def test_admin_pages_have_no_inline_script(sceau_env: SceauEnv, browser: TestCli
         assert not re.search(r"<[^>]+\s(style|on[a-z]+)=", page), path
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_ticking_issue_valid_rows_issues_them_and_keeps_the_report(
     sceau_env: SceauEnv, browser: TestClient
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -18,12 +17,11 @@ from offchain_store.records import (
     make_engine,
 )
 from sceau.web.app import create_app
-from tests.conftest import DATABASE_BACKENDS, SceauEnv
+from tests.conftest import SceauEnv
 from tests.sceau.helpers import read_outbox, run_sceau, subset_of_sample
 from tests.verifier.conftest import publish
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_share_open_end_request_approve_then_revoked_everywhere(sceau_env: SceauEnv) -> None:
     results = subset_of_sample(sceau_env.root / "results.csv", 2)
     assert run_sceau(sceau_env.config_file, "issue", str(results)).returncode == 0

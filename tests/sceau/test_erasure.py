@@ -26,7 +26,7 @@ from sceau import compose
 from sceau.delivery_commands import delivery_packs
 from sceau.settings import Settings, load_settings
 from sceau.web.app import create_app
-from tests.conftest import DATABASE_BACKENDS, SceauEnv
+from tests.conftest import SceauEnv
 from tests.sceau.helpers import Delivered, read_outbox, run_sceau, subset_of_sample
 from verifier.independent import verify_with_receipt
 from verifier.report import Verdict
@@ -199,7 +199,6 @@ def kept_by_candidate(message: Delivered) -> tuple[bytes, Receipt, str]:
     return message.pdf, message.receipt, token
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_revocation_leaves_no_salt_key_or_pdf_byte_and_every_verifier_says_revoked(
     env: SceauEnv,
 ) -> None:

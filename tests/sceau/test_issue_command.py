@@ -17,7 +17,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from contracts.merkle import leaf_hash, process_proof
 from offchain_store.records import CertificateState
-from tests.conftest import DATABASE_BACKENDS, SceauEnv
+from tests.conftest import SceauEnv
 from tests.sceau.helpers import SAMPLE, certificates, read_outbox, run_sceau
 
 
@@ -84,7 +84,6 @@ def test_importing_the_same_file_twice_issues_nothing_twice(sample_issued: Sampl
     assert after == nonce
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_bad_rows_are_listed_and_nothing_is_issued(sceau_env: SceauEnv) -> None:
     bad = sceau_env.root / "bad.csv"
     lines = SAMPLE.read_bytes().splitlines(keepends=True)

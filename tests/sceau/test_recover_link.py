@@ -21,7 +21,7 @@ from offchain_store.errors import DecryptionFailed
 from offchain_store.records import KeyWrapRecord, WrapKind, make_engine
 from sceau import compose
 from sceau.delivery_commands import delivery_packs
-from tests.conftest import DATABASE_BACKENDS, TEST_PASSPHRASE, SceauEnv
+from tests.conftest import TEST_PASSPHRASE, SceauEnv
 from tests.sceau.helpers import read_outbox, run_sceau, subset_of_sample
 from tests.sceau.test_delivery_pack import letters_in, results_without_email
 from tests.sceau.test_erasure import with_letters_dir
@@ -45,7 +45,6 @@ def candidate_wrap(env: SceauEnv, cert_id: str) -> bytes:
         )
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_recover_link_sends_a_new_link_and_retires_the_old(sceau_env: SceauEnv) -> None:
     results = subset_of_sample(sceau_env.root / "results.csv", 2)
     assert run_sceau(sceau_env.config_file, "issue", str(results)).returncode == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import text
 
 from contracts.client import RevocationReason
@@ -14,7 +13,7 @@ from offchain_store.crypto import LinkKey
 from offchain_store.records import make_engine
 from offchain_store.shares import ShareExpired, create_share, open_share
 from sceau import compose
-from tests.conftest import DATABASE_BACKENDS, SceauEnv
+from tests.conftest import SceauEnv
 from tests.sceau.helpers import certificates, read_outbox, run_sceau, subset_of_sample
 
 
@@ -30,7 +29,6 @@ def backdate(database_url: str, created_at: dict[str, datetime]) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_purge_applies_access_log_and_certificate_retention(sceau_env: SceauEnv) -> None:
     results = subset_of_sample(sceau_env.root / "results.csv", 2)
     assert run_sceau(sceau_env.config_file, "issue", str(results)).returncode == 0
@@ -76,7 +74,6 @@ def test_years_before_a_leap_day() -> None:
     assert years_before(datetime(2027, 3, 1, tzinfo=UTC), 1) == datetime(2026, 3, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_retention_and_share_expiry_on_29_february(sceau_env: SceauEnv) -> None:
     """With the clock on 29 February 2028: purge runs, shares are created, open and expire."""
     results = subset_of_sample(sceau_env.root / "results.csv", 2)

@@ -129,9 +129,8 @@ def follow(server: Server, job_url: str, session: dict[str, str]) -> dict[str, A
 
 
 def test_an_import_started_on_one_server_is_followed_on_the_other_and_shares_open_on_both(
-    sceau_env_any: SceauEnv,
+    sceau_env: SceauEnv,
 ) -> None:
-    sceau_env = sceau_env_any  # SQLite, then PostgreSQL
     engine = compose.database(sceau_env.settings)
     token = create_token(engine, name="two servers", role=AdminRole.ISSUER, now=_now())[1]
     results = subset_of_sample(sceau_env.root / "results.csv", 2)

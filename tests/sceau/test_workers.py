@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -150,6 +151,7 @@ def stage(config: Path, results: Path) -> None:
     assert "Workers (`sceau worker`) will sign, anchor and deliver" in staged.stdout
 
 
+@pytest.mark.parametrize("sceau_env", ["postgresql"], indirect=True)  # several workers need it
 def test_workers_share_a_file_and_a_killed_worker_s_work_is_taken_again(
     sceau_env: SceauEnv, postgres_url: str
 ) -> None:
@@ -172,6 +174,7 @@ def test_workers_share_a_file_and_a_killed_worker_s_work_is_taken_again(
     assert progress.returncode == 0 and "No unfinished batch." in progress.stdout
 
 
+@pytest.mark.parametrize("sceau_env", ["postgresql"], indirect=True)  # several workers need it
 def test_workers_wait_for_a_restarted_database_and_finish_the_batch(
     sceau_env: SceauEnv, postgres: LocalPostgres, postgres_url: str
 ) -> None:
@@ -199,6 +202,7 @@ def test_workers_wait_for_a_restarted_database_and_finish_the_batch(
     assert sum(int(n) for n in stored) == ROWS  # each stored by one worker, once
 
 
+@pytest.mark.parametrize("sceau_env", ["postgresql"], indirect=True)  # several workers need it
 def test_a_worker_stopped_by_sigterm_finishes_its_piece_and_releases_its_claims(
     sceau_env: SceauEnv, postgres_url: str
 ) -> None:
@@ -228,6 +232,7 @@ def claims_held(database_url: str) -> int:
         engine.dispose()
 
 
+@pytest.mark.parametrize("sceau_env", ["sqlite"], indirect=True)  # about SQLite
 def test_sqlite_refuses_a_second_worker_and_the_first_stops_cleanly(
     sceau_env: SceauEnv,
 ) -> None:

@@ -15,7 +15,6 @@ from offchain_store.blobs import blob_store_from_url
 from offchain_store.crypto import LinkKey
 from offchain_store.records import make_engine
 from offchain_store.wallet_offers import WalletOfferRecord
-from tests.conftest import DATABASE_BACKENDS
 from tests.sceau.helpers import run_sceau
 from tests.wallet.conftest import WalletSceau
 from tests.wallet.python_wallet import PythonWallet, offer_code
@@ -25,7 +24,6 @@ def _code(answer: httpx.Response) -> str:
     return str(answer.json()["code"])
 
 
-@pytest.mark.parametrize("sceau_env", DATABASE_BACKENDS, indirect=True)
 def test_an_offer_is_used_once_expires_and_guards_its_transaction_code(
     wallet_sceau: WalletSceau,
 ) -> None:
