@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from contracts.client import RegistryClient, Role
+from issuer.audit_hook import AuditHook
 from issuer.errors import IssuanceError
 from issuer.profile_publication import (
     ProfileFacts,
@@ -31,7 +32,6 @@ from issuer.profile_publication import (
     publish_current_profile,
 )
 from issuer.profile_publication import issuer_profile as issuer_profile  # where it used to be
-from issuer.revocation import AuditHook
 from offchain_store.records import (
     BatchRecord,
     BatchState,

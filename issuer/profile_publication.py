@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 from contracts.client import ProfileRecord, RegistryClient
 from contracts.errors import ProfileUnchanged
 from contracts.profile import AnchoringAddress, IssuerProfile, SigningCertificate
+from issuer.audit_hook import AuditHook
 from issuer.errors import IssuanceError
-from issuer.revocation import AuditHook
 from offchain_store.records import IssuerKeyRecord, KeyKind
 
 AUDIT_ACTION = "profile.publishing"

@@ -10,8 +10,7 @@ letter in a delivery pack), and the database file is rewritten so no erased byte
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from contracts.client import PreparedTransaction, RevocationReason, RevocationRecord
-from issuer.audit_hook import AuditHook as AuditHook  # where the services around import it
-from issuer.audit_hook import audit_log as audit_log
-from issuer.audit_hook import no_audit
+from issuer.audit_hook import AuditHook, no_audit
 from issuer.delivery import erase_outbox_messages
 from issuer.delivery_pack import DeliveryPacks, awaiting_letter, erase_pack_file, write_pack
 from issuer.dispatch import erase_receipt
@@ -46,7 +43,7 @@ from offchain_store.records import (
 )
 from offchain_store.shares import candidate_data_key
 from offchain_store.wallet_offers import WalletOfferRecord, shred_wallet_claims
-from offchain_store.work_claims import account_lock
+from offchain_store.work_claims import account_held
 
 
 class RevocationError(IssuanceError):
@@ -304,17 +301,6 @@ def carry_out(revocations: Revocations, *, actor: str, now: datetime | None = No
     if done and revocations.status_list is not None:
         publish_status_list(revocations.status_list, now=now or datetime.now(UTC))
     return done
-
-
-@contextmanager
-def account_held(engine: Engine, address: str | None) -> Iterator[None]:
-    """The account's lock (account_lock) while its transactions are prepared and sent; None:
-    an account no other process uses (nothing to hold)."""
-    if address is None:
-        yield
-        return
-    with account_lock(engine, address):
-        yield
 
 
 def _revoke_approved(revocations: Revocations, actor: str) -> int:

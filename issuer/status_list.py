@@ -47,7 +47,7 @@ from offchain_store.statuses import (
     slots,
     suspended_ids,
 )
-from offchain_store.work_claims import account_lock
+from offchain_store.work_claims import account_held
 
 BITS: Final = 2
 MEDIA_TYPE = "application/statuslist+jwt"
@@ -338,10 +338,9 @@ def publish_status_list(publication: StatusListPublication, *, now: datetime) ->
 
 
 def _publisher_held(publication: StatusListPublication) -> AbstractContextManager[None]:
-    address = publication.publisher_address
-    if publication.chain is None or address is None:
-        return nullcontext()  # nothing is sent, or from an account nobody else uses
-    return account_lock(publication.engine, address)
+    if publication.chain is None:
+        return nullcontext()  # nothing is sent
+    return account_held(publication.engine, publication.publisher_address)
 
 
 def _sign_if_changed(

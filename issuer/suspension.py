@@ -22,7 +22,7 @@ from contracts.client import PreparedTransaction
 from contracts.values import SuspensionReason, SuspensionRecord
 from issuer.audit_hook import AuditHook, no_audit
 from issuer.errors import IssuanceError
-from issuer.revocation import UnknownCertificate, account_held
+from issuer.revocation import UnknownCertificate
 from issuer.status_list import StatusListPublication, publish_status_list
 from issuer.status_transactions import TransactionSender, by_transaction, save_then_send, settle
 from offchain_store.records import CertificateRecord, CertificateState
@@ -33,6 +33,7 @@ from offchain_store.statuses import (
     changes_in,
     suspension_state,
 )
+from offchain_store.work_claims import account_held
 
 
 class SuspensionError(IssuanceError):

@@ -274,6 +274,17 @@ def account_lock(engine: Engine, address: str) -> Iterator[None]:
             connection.commit()
 
 
+@contextmanager
+def account_held(engine: Engine, address: str | None) -> Iterator[None]:
+    """The account's lock (account_lock) while its transactions are prepared and sent; None:
+    an account no other process sends from (nothing to hold)."""
+    if address is None:
+        yield
+        return
+    with account_lock(engine, address):
+        yield
+
+
 def account_lock_key(address: str) -> int:
     """A signed 64-bit advisory lock key for an account, the same in every process."""
     digest = hashlib.sha256(b"sceau-account|" + address.lower().encode()).digest()

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from contracts.client import RegistryClient
 from contracts.keystore import load_account
 from contracts.profile import IssuerProfile
+from issuer.audit_hook import AuditHook, audit_log
 from issuer.content import IssuerBranding
 from issuer.delivery import Mailer, OutboxMailer, SmtpMailer
 from issuer.delivery_pack import DeliveryPacks
@@ -22,7 +23,7 @@ from issuer.design import check_design, load_design
 from issuer.keys import certificate_pem, issuer_profile, register_issuer, register_keys_in_use
 from issuer.pipeline import FaultHook, Issuance, Progress, SilentProgress, _no_fault
 from issuer.recovery import Recovery
-from issuer.revocation import AuditHook, DeliveredCopies, Revocations, audit_log
+from issuer.revocation import DeliveredCopies, Revocations
 from issuer.signing import SignatureLevel, SigningIdentity, load_signer
 from issuer.status_list import StatusListPolicy, StatusListPublication, status_list_signer
 from issuer.suspension import Suspensions

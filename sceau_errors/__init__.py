@@ -4,7 +4,7 @@
 
 It is a package of its own, below contracts/ and offchain_store/ (which import nothing of each
 other), and it imports nothing, so `sceau verify` stays light. Errors become HTTP statuses only
-in `sceau/web/app.py` (HTTP_STATUS) and exit codes only in `sceau/console.py` (EXIT_CODES).
+in `sceau/web/statuses.py` (HTTP_STATUS) and exit codes only in `sceau/console.py` (EXIT_CODES).
 """
 
 

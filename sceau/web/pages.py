@@ -22,9 +22,21 @@ from offchain_store.shares import (
 )
 from sceau.web.deps import State
 from sceau.web.i18n import COOKIE, WORDS, Translator, language_of
+from sceau.web.statuses import status_of_kind
+from sceau_errors import SceauError
 from verifier.share_link import tombstone_report
 from verifier.status import public_status
 
+# What a share page says when the share cannot be opened, whatever the key; the status is the
+# API's for the same error (statuses.py), so the page and the API never disagree.
+SHARE_REFUSALS: dict[type[SceauError], str] = {
+    ShareNotFound: "error.share_unknown",
+    CertificateNotFound: "error.share_unknown",
+    ShareEnded: "error.share_ended",
+    ShareExpired: "error.share_expired",
+    ShareExhausted: "error.share_exhausted",
+}
+REVOKED_STATUS = status_of_kind(CertificateRevoked)
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 # Words the check page's script needs beyond every page's: a presentation report's claims.
@@ -98,19 +110,14 @@ def share_page(share_id: str, request: Request, state: State) -> HTMLResponse:
     suspension, public on the certificate's status page too, is said beside the report)."""
     try:
         share = living_share(state.engine, share_id, now=state.now())
-    except (ShareNotFound, CertificateNotFound):
-        return error_page(request, state, 404, "error.share_unknown", tone="notice")
     except CertificateRevoked as revoked:
         return _revoked_page(request, state, revoked.certificate_id)
-    except ShareEnded:
-        return error_page(request, state, 410, "error.share_ended", tone="notice")
-    except ShareExpired as expired:
-        headline = Translator(language_of(request)).expired_headline(expired.at)
-        return error_page(
-            request, state, 410, "error.share_expired", tone="notice", headline=headline
-        )
-    except ShareExhausted:
-        return error_page(request, state, 410, "error.share_exhausted", tone="notice")
+    except tuple(SHARE_REFUSALS) as refused:
+        code, key = status_of_kind(type(refused)), SHARE_REFUSALS[type(refused)]
+        if isinstance(refused, ShareExpired):
+            headline = Translator(language_of(request)).expired_headline(refused.at)
+            return error_page(request, state, code, key, tone="notice", headline=headline)
+        return error_page(request, state, code, key, tone="notice")
     status = public_status(state.engine, share.certificate_id)
     return render(request, state, "share.html", share_id=share_id, status=status)
 
@@ -132,7 +139,7 @@ def _revoked_page(request: Request, state: State, certificate_id: str) -> HTMLRe
     return error_page(
         request,
         state,
-        410,
+        REVOKED_STATUS,
         "error.revoked",
         tone="REVOKED",
         headline=t.revoked_headline(at, reason),

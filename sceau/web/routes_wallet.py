@@ -1,7 +1,8 @@
 """Wallet credentials: OpenID4VCI issuer endpoints, the candidate's offer, presentation checks.
 
 The protocol endpoints answer in the protocol's own error form (`error`, `error_description`)
-with Sceau's code beside it (sceau/web/app.py maps each refusal to its status, with the others).
+with Sceau's code beside it (sceau/web/statuses.py maps each refusal to its status, with the
+others).
 """
 
 from __future__ import annotations

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine
 
 from contracts.keccak import bulk_keccak256
 from contracts.profile import IssuerProfile
+from issuer.audit_hook import AuditHook
 from issuer.delivery_pack import DeliveryPacks
 from issuer.pipeline import Issuance, Progress
-from issuer.revocation import AuditHook, Revocations
+from issuer.revocation import Revocations
 from issuer.suspension import Suspensions
 from offchain_store.blobs import BlobStore
 from sceau import compose

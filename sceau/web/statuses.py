@@ -133,6 +133,13 @@ def http_status_of(kind: type[BaseException]) -> tuple[int, str] | None:
     return next((_ROWS[base] for base in kind.__mro__ if base in _ROWS), None)
 
 
+def status_of_kind(kind: type[SceauError]) -> int:
+    """The HTTP status of one of Sceau's error types (the root's at the least)."""
+    found = http_status_of(kind)
+    assert found is not None  # SceauError has a row
+    return found[0]
+
+
 def status_of(error: SceauError) -> tuple[int, str]:
     """The status and code of one of Sceau's errors (the root's row at the least)."""
     found = http_status_of(type(error))
