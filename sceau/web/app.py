@@ -30,6 +30,7 @@ from sceau.web import (
     routes_wallet,
 )
 from sceau.web.access_log import AccessLog
+from sceau.web.guards import BodyLimit, SecurityHeaders
 from sceau.web.i18n import require_catalogs
 from sceau.web.state import AppState
 from sceau.web.statuses import HTTP_STATUS, shown_message
@@ -37,9 +38,6 @@ from sceau.web.statuses import HTTP_STATUS, shown_message
 log = logging.getLogger("sceau.web")
 
 STATIC = Path(__file__).parent / "static"
-# Answers with their own caching: static files, vendored scripts, the signed status list
-# (public, max-age = its ttl, with an ETag). Every other answer is never cached.
-OWN_CACHING = ("/static/", "/vendor/", "/status/")
 NODE_MODULES = Path(__file__).parents[2] / "node_modules"
 VENDOR = {  # served by Sceau itself: no CDN, nothing that tells a third party who looked
     "pdfjs": NODE_MODULES / "pdfjs-dist" / "legacy" / "build",
@@ -72,8 +70,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="Signed certificates, anchored on chain, verified from a shared link.",
     )
     app.state.sceau = AppState.build(settings)
-    app.middleware("http")(_limit_body)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(BodyLimit)  # each layer added wraps those before it
+    app.add_middleware(SecurityHeaders, content_security_policy=CONTENT_SECURITY_POLICY)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for name, folder in VENDOR.items():
         if folder.is_dir():
@@ -99,41 +97,6 @@ def add_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, _handler(status, code))
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
-
-
-async def _security_headers(request: Request, call_next: Any) -> Response:
-    response: Response = await call_next(request)
-    headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if not request.url.path.startswith(OWN_CACHING):
-        headers["Cache-Control"] = "no-store"  # certificate pages and answers are never cached
-    return response
-
-
-UPLOAD_PATHS = ("/api/v1/verify", "/admin/import")
-MAX_UPLOAD_BODY = 11 * 1024 * 1024  # a 10 MB PDF or results file, with its multipart framing
-MAX_JSON_BODY = 64 * 1024
-
-
-async def _limit_body(request: Request, call_next: Any) -> Response:
-    """Refuse a body that is too large before anything reads it (uploads are spooled to disk)."""
-    if request.method in ("POST", "PUT", "PATCH"):
-        limit = MAX_UPLOAD_BODY if request.url.path.startswith(UPLOAD_PATHS) else MAX_JSON_BODY
-        length = request.headers.get("content-length")
-        if length is None and "chunked" in request.headers.get("transfer-encoding", ""):
-            return JSONResponse(
-                {"code": "length_required", "message": "Send the body with a length."}, 411
-            )
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return JSONResponse(
-                {"code": "too_large", "message": f"The body is larger than {limit} bytes."}, 413
-            )
-    response: Response = await call_next(request)
-    return response
 
 
 def _handler(status: int, code: str):  # type: ignore[no-untyped-def]
