@@ -35,6 +35,7 @@ from contracts.receipt import STATUS_LIST_MAX_ENTRIES, ReceiptStatus, StatusList
 from contracts.values import StatusListRecord
 from issuer.errors import IssuanceError
 from issuer.signing import SigningIdentity, read_signing_material
+from issuer.status_transactions import follow_to_end
 from offchain_store.records import CertificateRecord, CertificateState
 from offchain_store.statuses import (
     PublicationState,
@@ -387,9 +388,7 @@ def _settle(
         row.state = PublicationState.SIGNED
         return
     try:
-        if chain.transaction_state(row.tx_hash) is TxState.UNKNOWN:
-            chain.resend(row.raw_tx)
-        outcome = chain.wait(row.tx_hash)
+        outcome = follow_to_end(chain, row.tx_hash, row.raw_tx)
     except (TransactionDropped, TransactionReverted):
         current = chain.current_status_list()
         if current is None or current.list_hash.hex() != row.sha256:
