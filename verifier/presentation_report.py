@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, computed_field
 
 from verifier.messages import MESSAGES, Message
-from verifier.report import SUSPENDED_CODE, CheckResult, CheckStatus, Unfilled, Verdict
+from verifier.report import ChainFacts, CheckResult, CheckStatus, Unfilled, Verdict, decide
 
 
 class PresentationCheckName(StrEnum):
@@ -222,7 +222,7 @@ class PresentationCheck(BaseModel):
         return cls(**fields)
 
 
-class PresentationReport(BaseModel):
+class PresentationReport(ChainFacts):
     """What was checked about one presentation; `disclosed` holds exactly the claims shown."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -234,62 +234,14 @@ class PresentationReport(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def verdict(self) -> Verdict:
-        """INVALID > REVOKED > SUSPENDED > ERROR > VALID; VALID only when every check ran valid."""
-        failed = [c for c in self.checks if c.status is CheckStatus.INVALID]
-        if any(c.name is not PresentationCheckName.REVOCATION for c in failed):
-            return Verdict.INVALID
-        if any(c.code != SUSPENDED_CODE for c in failed):
-            return Verdict.REVOKED
-        if failed:
-            return Verdict.SUSPENDED
-        if any(c.status is not CheckStatus.VALID for c in self.checks):
-            return Verdict.ERROR
-        return Verdict.VALID if set(REQUIRED) <= {c.name for c in self.checks} else Verdict.ERROR
+        """As a PDF's (verifier.report.decide), every check of a presentation required."""
+        return decide(self.checks, REQUIRED, revocation=PresentationCheckName.REVOCATION)
 
-    # The dates and reasons a PDF's report carries too (`verifier.report.Report`), so that a
-    # reader of either is told the same: when it was anchored, revoked or suspended, and why.
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def anchored_at(self) -> str | None:
-        """The anchoring block's time (RFC 3339), when the anchoring check found it."""
-        return self._detail(PresentationCheckName.ANCHORING, "anchored_at", CheckStatus.VALID)
+    def _anchoring(self) -> PresentationCheck | None:
+        return self.check(PresentationCheckName.ANCHORING)
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def revoked_at(self) -> str | None:
-        """When the leaf was revoked (RFC 3339), if it was."""
-        return self._revocation_detail("revoked_at", revoked=True)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def revocation_reason(self) -> str | None:
-        """The revocation's reason category (e.g. "holder_request"), if revoked."""
-        return self._revocation_detail("reason", revoked=True)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def suspended_at(self) -> str | None:
-        """Since when the leaf is suspended (RFC 3339), if it is."""
-        return self._revocation_detail("suspended_at", revoked=False)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def suspension_reason(self) -> str | None:
-        """The suspension's reason (appeal, inquiry, payment, other), if suspended."""
-        return self._revocation_detail("reason", revoked=False)
-
-    def _revocation_detail(self, key: str, *, revoked: bool) -> str | None:
-        check = self.check(PresentationCheckName.REVOCATION)
-        if check is None or (check.code == SUSPENDED_CODE) is revoked:
-            return None
-        return self._detail(PresentationCheckName.REVOCATION, key, CheckStatus.INVALID)
-
-    def _detail(self, name: PresentationCheckName, key: str, status: CheckStatus) -> str | None:
-        check = self.check(name)
-        if check is None or check.status is not status:
-            return None
-        value = check.details.get(key)
-        return value if isinstance(value, str) else None
+    def _revocation(self) -> PresentationCheck | None:
+        return self.check(PresentationCheckName.REVOCATION)
 
     def check(self, name: PresentationCheckName) -> PresentationCheck | None:
         return next((c for c in self.checks if c.name is name), None)

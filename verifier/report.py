@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import (
     AwareDatetime,
@@ -112,13 +112,31 @@ class CheckResult(BaseModel):
 SUSPENDED_CODE = "suspended"  # the revocation check's code for a suspended leaf
 
 
-def decide(checks: Iterable[CheckResult], required: Iterable[CheckName]) -> Verdict:
+class Judged(Protocol):
+    """One check's outcome as a verdict and the dates read it: a PDF's or a presentation's."""
+
+    @property
+    def name(self) -> StrEnum: ...
+    @property
+    def status(self) -> CheckStatus: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def details(self) -> dict[str, JsonValue]: ...
+
+
+def decide(
+    checks: Iterable[Judged],
+    required: Iterable[StrEnum],
+    *,
+    revocation: StrEnum = CheckName.REVOCATION,
+) -> Verdict:
     """The verdict: INVALID > REVOKED > SUSPENDED > ERROR > VALID; VALID only if every
-    required check is. The revocation check answers the leaf's status: revoked or suspended."""
+    required check is. The `revocation` check answers the leaf's status: revoked or suspended."""
     results = tuple(checks)
     needed = set(required)
     failed = [c for c in results if c.status is CheckStatus.INVALID]
-    if any(c.name is not CheckName.REVOCATION for c in failed):
+    if any(c.name is not revocation for c in failed):
         return Verdict.INVALID
     if any(c.code != SUSPENDED_CODE for c in failed):
         return Verdict.REVOKED
@@ -132,34 +150,22 @@ def decide(checks: Iterable[CheckResult], required: Iterable[CheckName]) -> Verd
     return Verdict.VALID
 
 
-class VerificationReport(BaseModel):
-    """What was checked about one certificate, and the verdict that follows."""
+class ChainFacts(BaseModel):
+    """The dates and reasons a report reads from its anchoring and revocation checks, the same
+    for a PDF's report and a presentation's, so a reader of either is told the same: when it
+    was anchored, revoked or suspended, and why. Computed, never stored."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    def _anchoring(self) -> Judged | None:
+        raise NotImplementedError
 
-    certificate_id: str | None
-    checks: tuple[CheckResult, ...]
-    required: tuple[CheckName, ...]
-    checked_at: AwareDatetime
-
-    @model_validator(mode="after")
-    def _one_result_per_check(self) -> VerificationReport:
-        names = [c.name for c in self.checks]
-        if len(set(names)) != len(names):
-            raise ValueError("a report holds at most one result per check")
-        return self
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def verdict(self) -> Verdict:
-        """Decided from the checks, never stored."""
-        return decide(self.checks, self.required)
+    def _revocation(self) -> Judged | None:
+        raise NotImplementedError
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def anchored_at(self) -> str | None:
         """The anchoring block's time (RFC 3339), when the anchoring check found it."""
-        return _detail(self.check(CheckName.ANCHORING), "anchored_at", CheckStatus.VALID)
+        return _detail(self._anchoring(), "anchored_at", CheckStatus.VALID)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -187,10 +193,40 @@ class VerificationReport(BaseModel):
 
     def _revocation_detail(self, key: str, *, revoked: bool) -> str | None:
         """A detail of the revocation check when it found the leaf revoked (or suspended)."""
-        check = self.check(CheckName.REVOCATION)
+        check = self._revocation()
         if check is None or (check.code == SUSPENDED_CODE) is revoked:
             return None
         return _detail(check, key, CheckStatus.INVALID)
+
+
+class VerificationReport(ChainFacts):
+    """What was checked about one certificate, and the verdict that follows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    certificate_id: str | None
+    checks: tuple[CheckResult, ...]
+    required: tuple[CheckName, ...]
+    checked_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _one_result_per_check(self) -> VerificationReport:
+        names = [c.name for c in self.checks]
+        if len(set(names)) != len(names):
+            raise ValueError("a report holds at most one result per check")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verdict(self) -> Verdict:
+        """Decided from the checks, never stored."""
+        return decide(self.checks, self.required)
+
+    def _anchoring(self) -> CheckResult | None:
+        return self.check(CheckName.ANCHORING)
+
+    def _revocation(self) -> CheckResult | None:
+        return self.check(CheckName.REVOCATION)
 
     def check(self, name: CheckName) -> CheckResult | None:
         """The result of check `name`, if it is in the report."""
@@ -228,7 +264,7 @@ _DERIVED = (
 )
 
 
-def _detail(check: CheckResult | None, key: str, status: CheckStatus) -> str | None:
+def _detail(check: Judged | None, key: str, status: CheckStatus) -> str | None:
     if check is None or check.status is not status:
         return None
     value = check.details.get(key)
