@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy.engine import make_url
 
-from sceau.settings import load_settings
+from sceau.settings import Settings, load_settings
 from sceau.web.app import create_app
 from tests.conftest import SceauEnv
 from tests.ports import free_port
@@ -64,29 +65,84 @@ class LiveSceau:
         return match.group(0)
 
 
+@dataclass
+class ServedBatch:
+    """Certificates issued once for a module's tests (per backend), whose links point at a
+    server on a free port; each test takes certificates no other test has had."""
+
+    env: SceauEnv
+    settings: Settings  # the env's, with the server's address as the public base URL
+    base_url: str
+    messages: list[Delivered]
+    clock: ServerClock
+    taken: int = 0
+
+    def take(self, count: int) -> list[Delivered]:
+        start, self.taken = self.taken, self.taken + count
+        mine = self.messages[start : self.taken]
+        assert len(mine) == count, f"the module's {len(self.messages)} certificates are used up"
+        return mine
+
+
+CERTIFICATES_PER_TEST = 4
+
+
+@pytest.fixture(scope="module")
+def module_batch(
+    request: pytest.FixtureRequest, module_sceau_env: SceauEnv
+) -> Iterator[ServedBatch]:
+    """One issuance and one server for the module's `live_sceau` tests, on SQLite then on
+    PostgreSQL: issuing once is what the module's tests would otherwise each wait for."""
+    count = CERTIFICATES_PER_TEST * tests_asking(request, "live_sceau", module_sceau_env)
+    with serving(module_sceau_env, count) as served:
+        yield served
+
+
 @pytest.fixture
-def live_sceau(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
-    """Issue a few certificates whose links point at a server started on a free port."""
-    with serving(sceau_env) as live:
-        yield live
+def live_sceau(module_batch: ServedBatch) -> LiveSceau:
+    """Four certificates of the test's own, served by the module's server (whose clock the
+    module's tests share: a test that moves it puts it back). A test about one backend pins
+    `module_sceau_env`, not `sceau_env`."""
+    served = module_batch
+    return LiveSceau(served.env, served.base_url, served.take(CERTIFICATES_PER_TEST), served.clock)
 
 
 @pytest.fixture(scope="module")
 def module_live_sceau(module_sceau_env: SceauEnv) -> Iterator[LiveSceau]:
-    """`live_sceau` shared by the tests of a module, on SQLite then on PostgreSQL: for tests
-    that each use certificates of their own (or only read), so one batch serves them all."""
-    with serving(module_sceau_env) as live:
-        yield live
+    """Four certificates shared by the tests of a module, on SQLite then on PostgreSQL: for
+    tests that each use certificates of their own (or only read), so one batch serves them all."""
+    with serving(module_sceau_env, CERTIFICATES_PER_TEST) as served:
+        yield LiveSceau(served.env, served.base_url, served.messages, served.clock)
+
+
+def tests_asking(request: pytest.FixtureRequest, fixture: str, env: SceauEnv) -> int:
+    """How many tests of the requesting module ask for `fixture` on `env`'s database backend
+    (selected ones only: `-k` narrows it)."""
+    backend = make_url(env.settings.database_url).get_backend_name()
+    asking = [
+        item
+        for item in request.session.items
+        if isinstance(item, pytest.Function)
+        and item.module is request.module
+        and fixture in item.fixturenames
+    ]
+    return sum(1 for item in asking if backend_of(item) == backend)
+
+
+def backend_of(item: pytest.Function) -> str | None:
+    callspec = getattr(item, "callspec", None)  # only a parametrized test has one
+    return None if callspec is None else callspec.params.get("module_sceau_env")
 
 
 @contextmanager
-def serving(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
+def serving(sceau_env: SceauEnv, count: int) -> Iterator[ServedBatch]:
+    """Issue `count` certificates whose links point at a server started on a free port."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     config = sceau_env.config_file
     config.write_text(config.read_text().replace('"https://certs.example.test"', f'"{base_url}"'))
     settings = load_settings(config)
-    results = subset_of_sample(sceau_env.root / "results.csv", 4)
+    results = subset_of_sample(sceau_env.root / "results.csv", count)
     done = run_sceau(config, "issue", str(results))
     assert done.returncode == 0, done.stderr
     app = create_app(settings)
@@ -101,7 +157,8 @@ def serving(sceau_env: SceauEnv) -> Iterator[LiveSceau]:
         time.sleep(0.05)
     try:
         messages = sorted(read_outbox(settings.mail.outbox), key=lambda m: m.receipt.certificate_id)
-        yield LiveSceau(env=sceau_env, base_url=base_url, messages=messages, clock=clock)
+        assert len(messages) == count, f"{len(messages)} messages for {count} certificates"
+        yield ServedBatch(sceau_env, settings, base_url, messages, clock)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

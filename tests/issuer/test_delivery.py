@@ -276,9 +276,13 @@ def test_unreachable_smtp_server_raises_delivery_error_quickly() -> None:
 # --- the candidate's language, through the real issuance ---------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("issuer_language", "subject", "greeting"),
-    [("fr", "Votre certificat", "Bonjour"), ("en", "Your certificate", "Hello")],
+@pytest.mark.parametrize(  # each backend once: the language is the subject, not the database
+    ("sceau_env", "issuer_language", "subject", "greeting"),
+    [
+        ("sqlite", "fr", "Votre certificat", "Bonjour"),
+        ("postgresql", "en", "Your certificate", "Hello"),
+    ],
+    indirect=["sceau_env"],
 )
 def test_a_row_without_language_is_written_to_in_the_issuers_language(
     sceau_env: SceauEnv, issuer_language: str, subject: str, greeting: str

@@ -61,8 +61,10 @@ def test_reverted_revocation_is_retried_then_shredded(sceau_env: SceauEnv) -> No
         leaf=leaf,
     )
     revocations = Revocations(
-        engine=engine, blobs=compose.blob_store(sceau_env.settings), chain=racing
-    )  # type: ignore[arg-type]
+        engine=engine,
+        blobs=compose.blob_store(sceau_env.settings),
+        chain=racing,  # type: ignore[arg-type]
+    )
 
     assert carry_out(revocations, actor="test") == 0  # ours reverted: approved again, no error
     assert carry_out(revocations, actor="test") == 1  # the leaf is revoked: only shredding left

@@ -20,8 +20,9 @@ from issuer.trust_services import SigningServiceUnavailable
 from offchain_store.crypto import decrypt_document, unwrap_data_key
 from offchain_store.records import CertificateRecord, CertificateState, KeyWrapRecord, WrapKind
 from sceau import compose
-from tests.conftest import SceauEnv, free_port
+from tests.conftest import SceauEnv
 from tests.pki.certomancer_pki import PkiServer, ServedPki
+from tests.ports import free_port
 
 pytestmark = pytest.mark.chain
 

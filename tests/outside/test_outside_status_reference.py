@@ -62,18 +62,9 @@ def issue_one(env: SceauEnv, folder: Path) -> Issued:
 
 
 @pytest.fixture(scope="module")
-def issued_once() -> dict[str, Issued]:
-    return {}
-
-
-@pytest.fixture
-def issued(
-    sceau_env: SceauEnv, issued_once: dict[str, Issued], tmp_path_factory: pytest.TempPathFactory
-) -> Issued:
-    """One issuance shared by the cases (the first case's `sceau_env` holds it)."""
-    if "issued" not in issued_once:
-        issued_once["issued"] = issue_one(sceau_env, tmp_path_factory.mktemp("status_ref"))
-    return issued_once["issued"]
+def issued(module_sceau_env: SceauEnv, tmp_path_factory: pytest.TempPathFactory) -> Issued:
+    """One issuance per database backend, shared by the cases."""
+    return issue_one(module_sceau_env, tmp_path_factory.mktemp("status_ref"))
 
 
 @dataclass(frozen=True)

@@ -124,20 +124,10 @@ def issue_batch(env: SceauEnv, folder: Path) -> Batch:
 
 
 @pytest.fixture(scope="module")
-def issued_once() -> dict[str, Batch]:
-    """Holds the batch, so that the ten cases share one issuance."""
-    return {}
-
-
-@pytest.fixture
-def batch(
-    sceau_env: SceauEnv, issued_once: dict[str, Batch], tmp_path_factory: pytest.TempPathFactory
-) -> Batch:
-    """The shared batch, issued by the first case that asks (`sceau_env` is per test, so later
-    cases get a fresh, unused one: `sceau verify` needs none of its state)."""
-    if "batch" not in issued_once:
-        issued_once["batch"] = issue_batch(sceau_env, tmp_path_factory.mktemp("outside"))
-    return issued_once["batch"]
+def batch(module_sceau_env: SceauEnv, tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    """One batch per database backend, shared by the cases (`module_sceau_env` is built on
+    SQLite, then on PostgreSQL, and each issues its own)."""
+    return issue_batch(module_sceau_env, tmp_path_factory.mktemp("outside"))
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,16 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from offchain_store.blobs import blob_store_from_url
 from offchain_store.wallet_offers import CLAIMS_BLOB_SUFFIX
-from sceau.settings import Settings, load_settings
-from sceau.web.app import create_app
+from sceau.settings import Settings
 from tests.conftest import SceauEnv
-from tests.e2e.conftest import ServerClock
-from tests.ports import free_port
-from tests.sceau.helpers import Delivered, read_outbox, run_sceau, subset_of_sample
+from tests.e2e.conftest import ServedBatch, ServerClock, serving, tests_asking
+from tests.sceau.helpers import Delivered
 
 REPO = Path(__file__).parents[2]
 WALLET_SCRIPT = Path(__file__).parent / "wallet.mjs"
@@ -69,34 +64,33 @@ def issuance_kept_the_claims(settings: Settings, messages: list[Delivered]) -> N
     assert not missing, f"issuance kept no wallet claims for {missing}"
 
 
+CERTIFICATES_PER_TEST = 2
+
+
+@pytest.fixture(scope="module")
+def wallet_batch(
+    request: pytest.FixtureRequest, module_sceau_env: SceauEnv
+) -> Iterator[ServedBatch]:
+    """One issuance and one server with the wallet routes for the module's `wallet_sceau` tests,
+    on SQLite then on PostgreSQL."""
+    count = CERTIFICATES_PER_TEST * tests_asking(request, "wallet_sceau", module_sceau_env)
+    with serving(module_sceau_env, count) as served:
+        issuance_kept_the_claims(served.settings, served.messages)
+        yield served
+
+
 @pytest.fixture
-def wallet_sceau(sceau_env: SceauEnv) -> Iterator[WalletSceau]:
-    """Two certificates issued and delivered, served on a free port with the wallet routes."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    config = sceau_env.config_file
-    config.write_text(config.read_text().replace('"https://certs.example.test"', f'"{base_url}"'))
-    settings = load_settings(config)
-    results = subset_of_sample(sceau_env.root / "results.csv", 2)
-    done = run_sceau(config, "issue", str(results))
-    assert done.returncode == 0, done.stderr
-    messages = sorted(read_outbox(settings.mail.outbox), key=lambda m: m.receipt.certificate_id)
-    issuance_kept_the_claims(settings, messages)
-    app = create_app(settings)
-    clock = ServerClock()
-    app.state.sceau.now = clock.now
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield WalletSceau(sceau_env, settings, base_url, messages, clock)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def wallet_sceau(wallet_batch: ServedBatch) -> WalletSceau:
+    """Two certificates issued and delivered that no other test has had, on the module's server
+    (its clock is shared: a test that moves it puts it back)."""
+    served = wallet_batch
+    return WalletSceau(
+        served.env,
+        served.settings,
+        served.base_url,
+        served.take(CERTIFICATES_PER_TEST),
+        served.clock,
+    )
 
 
 def run_wallet(

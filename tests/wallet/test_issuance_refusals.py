@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import MetaData
 from sqlmodel import Session, select
 
 from offchain_store.blobs import blob_store_from_url
@@ -18,6 +20,24 @@ from offchain_store.wallet_offers import WalletOfferRecord
 from tests.sceau.helpers import run_sceau
 from tests.wallet.conftest import WalletSceau
 from tests.wallet.python_wallet import PythonWallet, offer_code
+
+
+def stored_values(database_url: str) -> Iterator[tuple[str, bytes]]:
+    """Each value of each row of each table, read back through SQL, as bytes."""
+    engine = make_engine(database_url)
+    tables = MetaData()
+    tables.reflect(engine)
+    try:
+        with engine.connect() as connection:
+            for table in tables.sorted_tables:
+                for row in connection.execute(table.select()):
+                    for value in row:
+                        if isinstance(value, bytes | memoryview):
+                            yield table.name, bytes(value)
+                        elif value is not None:
+                            yield table.name, str(value).encode()
+    finally:
+        engine.dispose()
 
 
 def _code(answer: httpx.Response) -> str:
@@ -138,8 +158,12 @@ def test_the_link_key_is_never_logged_or_kept(
     secrets_sent = (key.encode(), raw, code.encode(), offer["tx_code"].encode())
     root = wallet_sceau.env.root
     stored = [p for p in root.rglob("*") if p.is_file() and p.parent.name != "outbox"]
-    for path in stored:
+    for path in stored:  # the SQLite file among them, freed pages too
         content = Path(path).read_bytes()
         assert not any(secret in content for secret in secrets_sent), path
+    rows = list(stored_values(wallet_sceau.settings.database_url))  # on PostgreSQL too
+    assert any(wallet_sceau.certificate_id(0).encode() in value for _, value in rows)
+    for table, value in rows:
+        assert not any(secret in value for secret in secrets_sent), table
     logged = caplog.text.encode()
     assert not any(secret in logged for secret in (*secrets_sent, credential.encode()))
