@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from issuer.anchoring import anchor_batch, seal_batch
@@ -29,7 +29,7 @@ from issuer.storing import (
     sign_and_store_certificates,
 )
 from offchain_store.records import CertificateRecord
-from offchain_store.schema import DatabaseUnreachable
+from offchain_store.schema import DRIVER_UNREACHABLE, DatabaseUnreachable
 from offchain_store.work_claims import (
     DEFAULT_LEASE_SECONDS,
     ClaimKind,
@@ -190,7 +190,7 @@ def when_database_answers(step: Callable[[], T], *, stop: threading.Event, say: 
 
 def database_outage(error: BaseException) -> bool:
     """Whether `error` says the database could not be reached (down, restarting, cut off)."""
-    if isinstance(error, DatabaseUnreachable | OperationalError | InterfaceError):
+    if isinstance(error, (DatabaseUnreachable, *DRIVER_UNREACHABLE)):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
 

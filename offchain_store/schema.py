@@ -87,6 +87,11 @@ class SchemaUnrecognised(SchemaError):
         self.missing = missing
 
 
+# What the driver raises when the database cannot be used right now (down, restarting, the
+# connection cut): a server answers 503 and a worker waits, then both go on by themselves.
+DRIVER_UNREACHABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+
+
 class DatabaseUnreachable(StoreError):
     """The database server could not be reached, or refused the connection."""
 
@@ -221,7 +226,7 @@ def reaching(engine: Engine) -> Iterator[None]:
     """Turn the driver's "cannot connect" into DatabaseUnreachable (no password in it)."""
     try:
         yield
-    except (OperationalError, InterfaceError) as error:
+    except DRIVER_UNREACHABLE as error:
         raise DatabaseUnreachable(engine, error) from None
 
 

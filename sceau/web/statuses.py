@@ -34,6 +34,7 @@ from issuer.wallet_errors import (
     WrongTxCode,
 )
 from offchain_store.errors import BlobStoreUnavailable, MalformedToken, StoreError
+from offchain_store.schema import DRIVER_UNREACHABLE, DatabaseUnreachable
 from offchain_store.shares import (
     CertificateNotFound,
     CertificateRevoked,
@@ -88,6 +89,8 @@ HTTP_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (RegistryError, 503, "chain_unavailable"),
     (ConfigurationError, 503, "not_configured"),
     (BlobStoreUnavailable, 503, "storage_error"),
+    (DatabaseUnreachable, 503, "database_unavailable"),
+    *((kind, 503, "database_unavailable") for kind in DRIVER_UNREACHABLE),
     (StoreError, 500, "storage_error"),
     (WalletClaimsMissing, 409, "wallet_claims_missing"),
     # Answered by the admin pages only: the import form, the letters' packs.
@@ -124,6 +127,7 @@ SERVER_MESSAGES = {
     "chain_unavailable": "The chain cannot be reached or refused the operation; try again later.",
     "not_configured": "The service is not fully set up yet; the administrator has been told.",
     "storage_error": "The certificate store is unavailable; try again later.",
+    "database_unavailable": "The service's database cannot be reached; try again shortly.",
     "internal_error": "Internal error.",  # as the access log answers a failure nothing handled
 }
 
