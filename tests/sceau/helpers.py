@@ -7,10 +7,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
 from pathlib import Path
 
+from sqlalchemy import MetaData
 from sqlmodel import Session, select
 
 from contracts.receipt import Receipt
@@ -90,6 +92,34 @@ def certificates(database_url: str) -> list[CertificateRecord]:
         found = list(session.exec(select(CertificateRecord)).all())
     engine.dispose()
     return found
+
+
+def stored_values(database_url: str) -> Iterator[tuple[str, bytes]]:
+    """Each value of each row of each table, read back through SQL, as bytes."""
+    engine = make_engine(database_url)
+    tables = MetaData()
+    tables.reflect(engine)
+    try:
+        with engine.connect() as connection:
+            for table in tables.sorted_tables:
+                for row in connection.execute(table.select()):
+                    for value in row:
+                        if isinstance(value, bytes | memoryview):
+                            yield table.name, bytes(value)
+                        elif value is not None:
+                            yield table.name, str(value).encode()
+    finally:
+        engine.dispose()
+
+
+def database_contents(database_url: str) -> list[bytes]:
+    """What the database holds, as someone with its storage would read it: on SQLite the bytes
+    of its files (main, journal), on a server (PostgreSQL), whose files live elsewhere, every
+    row's values end to end, so that values that touch in a row are searched across too."""
+    if database_url.startswith("sqlite"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        return [p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file()]
+    return [b"".join(value for _, value in stored_values(database_url))]
 
 
 def subset_of_sample(path: Path, rows: int) -> Path:

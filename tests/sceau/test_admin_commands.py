@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from offchain_store.records import make_engine
 from offchain_store.tokens import TOKEN_PATTERN, TokenRevoked, authenticate
@@ -20,8 +20,14 @@ def run_admin(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_sceau(config, *args, timeout=120)
 
 
-def database_file(env: SceauEnv) -> Path:
-    return Path(env.settings.database_url.removeprefix("sqlite:///"))
+def tamper(env: SceauEnv, statement: str, **values: str) -> None:
+    """Change the database behind the service's back, as someone with SQL access could."""
+    engine = make_engine(env.settings.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement), values)
+    finally:
+        engine.dispose()
 
 
 def create(env: SceauEnv, name: str, role: str) -> tuple[str, str]:
@@ -73,11 +79,11 @@ def test_token_lifecycle_is_listed_audited_and_never_shows_the_secret(
 def test_audit_verify_names_an_entry_edited_in_the_database(sceau_env: SceauEnv) -> None:
     for name in ("first", "second", "third"):
         create(sceau_env, name, "auditor")
-    with sqlite3.connect(database_file(sceau_env)) as connection:
-        connection.execute(
-            "UPDATE audit_log SET details = ? WHERE seq = 2",
-            ('{"name":"second","role":"admin"}',),
-        )
+    tamper(
+        sceau_env,
+        "UPDATE audit_log SET details = :details WHERE seq = 2",
+        details='{"name":"second","role":"admin"}',
+    )
     checked = run_admin(sceau_env.config_file, "audit", "verify")
     assert checked.returncode == 6, checked.stderr + checked.stdout
     assert "tampered" in checked.stderr and "entry 2 was changed" in checked.stderr
@@ -101,8 +107,7 @@ def test_audit_verify_checks_a_recorded_head(sceau_env: SceauEnv) -> None:
 
 def test_audit_verify_sees_a_deleted_last_entry(sceau_env: SceauEnv) -> None:
     create(sceau_env, "only", "revoker")
-    with sqlite3.connect(database_file(sceau_env)) as connection:
-        connection.execute("DELETE FROM audit_log WHERE seq = 1")
+    tamper(sceau_env, "DELETE FROM audit_log WHERE seq = 1")
     checked = run_admin(sceau_env.config_file, "audit", "verify")
     assert checked.returncode == 6
     assert "entry 1 is missing" in checked.stderr

@@ -148,7 +148,8 @@ def test_letters_pack_opens_certificates_until_confirmed_then_nothing_is_kept(
     for cert_id, token in letters.items():
         keys |= encodings(f"letter key of {cert_id}", base64.urlsafe_b64decode(token + "="))
     needles = Needles(keys, frozenset())
-    assert traces(env.root, needles) == []  # no link key left anywhere under the data folder
+    # no link key left anywhere under the data folder or in the database
+    assert traces(env.root, needles, env.settings.database_url) == []
     audit = run_sceau(env.config_file, "audit", "show", "--limit", "50")
     assert "letters.handed_over" in audit.stdout
 
@@ -185,7 +186,7 @@ def test_revoking_a_letter_rebuilds_its_pack_without_it(sceau_env: SceauEnv) -> 
         | encodings("letter key", base64.urlsafe_b64decode(revoked_token + "=")),
         frozenset(),
     )
-    assert traces(env.root, needles) == []
+    assert traces(env.root, needles, env.settings.database_url) == []
     with TestClient(create_app(env.settings)) as api:
         gone = api.post(f"/api/v1/me/{revoked_id}", json={"key": revoked_token})
         assert gone.status_code == 410

@@ -128,9 +128,9 @@ def qr_codes(pdf: Path) -> bytes:
     return found
 
 
-def traces(root: Path, needles: Needles, database_url: str | None = None) -> list[str]:
-    """Every place under `root` (files and the database's rows) that still holds a needle;
-    the rows of the `database_url` database (default: the SQLite file `root`/sceau.db)."""
+def traces(root: Path, needles: Needles, database_url: str) -> list[str]:
+    """Every place under `root` (files) and every row of the `database_url` database that
+    still holds a needle."""
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         for view, data in views(path):
@@ -146,8 +146,8 @@ def traces(root: Path, needles: Needles, database_url: str | None = None) -> lis
                 continue
             if any(data[i : i + WINDOW] in needles.windows for i in range(len(data) - WINDOW + 1)):
                 found.append(f"{path.relative_to(root)} [{view}]: a window of the PDF")
-    if database_url is None or database_url.startswith("sqlite"):
-        return found + database_traces(root / "sceau.db", needles)
+    if database_url.startswith("sqlite"):
+        return found + database_traces(Path(database_url.removeprefix("sqlite:///")), needles)
     return found + server_database_traces(database_url, needles)
 
 
@@ -297,5 +297,5 @@ def test_revoking_from_the_cli_erases_the_message_the_letter_and_the_receipt(env
         )
         assert revoked.returncode == 0, revoked.stdout + revoked.stderr
 
-    assert [traces(env.root, n) for n in needles] == [[], []]
+    assert [traces(env.root, n, settings.database_url) for n in needles] == [[], []]
     assert letters_in(pack_file) == {kept_id: kept_token}

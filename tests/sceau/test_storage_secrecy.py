@@ -20,6 +20,7 @@ from sceau.delivery_commands import delivery_packs
 from tests.conftest import SceauEnv
 from tests.sceau.helpers import (
     certificates,
+    database_contents,
     read_outbox,
     run_module,
     run_sceau,
@@ -29,11 +30,10 @@ from tests.sceau.test_delivery_pack import letters_in, results_without_email
 from tests.sceau.test_erasure import with_letters_dir
 
 
-def candidate_secrets(files: list[Path]) -> set[bytes]:
-    """Every 32-byte value the database files could hold: raw windows, hex and base64url runs."""
+def candidate_secrets(contents: list[bytes]) -> set[bytes]:
+    """Every 32-byte value the database could hold: raw windows, hex and base64url runs."""
     found: set[bytes] = set()
-    for path in files:
-        raw = path.read_bytes()
+    for raw in contents:
         found.update(raw[i : i + 32] for i in range(len(raw) - 31))
         for run in re.findall(rb"[0-9a-fA-F]{64}", raw):
             found.add(bytes.fromhex(run.decode()))
@@ -70,9 +70,8 @@ def test_ciphertext_and_database_without_keys_give_back_no_pdf(sceau_env: SceauE
         assert b"%PDF" not in blob and pdf[1000:1064] not in blob
         assert len(blob) >= len(pdf)  # encrypted, not a digest or an excerpt
 
-    db_path = Path(sceau_env.settings.database_url.removeprefix("sqlite:///"))
-    files = [p for p in db_path.parent.glob(db_path.name + "*") if p.is_file()]
-    secrets = candidate_secrets(files)
+    contents = database_contents(sceau_env.settings.database_url)
+    secrets = candidate_secrets(contents)
     assert len(secrets) > 1000  # the search is real
 
     target = records[0]
@@ -86,7 +85,7 @@ def test_ciphertext_and_database_without_keys_give_back_no_pdf(sceau_env: SceauE
     cert_bytes = bytes.fromhex(target.id)
     assert opened_by_any(wrap.wrapped, secrets, cert_bytes) == 0
     staging = StagingVault(sceau_env.settings.staging_secret.get_secret_value())
-    runs = sealed_runs(files, staging)
+    runs = sealed_runs(contents, staging)
     for record in records:  # nor does the staging secret find a stale sealed link key
         assert opened_by_staging(staging, runs, record.id) == 0
 
@@ -115,9 +114,8 @@ def test_interrupted_issuance_keeps_no_readable_content_or_key(sceau_env: SceauE
     records = certificates(sceau_env.settings.database_url)
     assert {r.state for r in records} == {CertificateState.IMPORTED, CertificateState.STORED}
 
-    db_path = Path(sceau_env.settings.database_url.removeprefix("sqlite:///"))
-    db_files = [p for p in db_path.parent.glob(db_path.name + "*") if p.is_file()]
-    raw = b"".join(p.read_bytes() for p in db_files)
+    contents = database_contents(sceau_env.settings.database_url)
+    raw = b"".join(contents)
     for line in results.read_text().splitlines()[1:]:
         name = line.split(",")[1]
         assert name.encode() not in raw, "a candidate name is readable in the database"
@@ -131,16 +129,16 @@ def test_interrupted_issuance_keeps_no_readable_content_or_key(sceau_env: SceauE
                 KeyWrapRecord.certificate_id == stored.id, KeyWrapRecord.kind == WrapKind.CANDIDATE
             )
         ).one()
-    assert opened_by_any(wrap.wrapped, candidate_secrets(list(db_files)), cert_bytes) == 0
+    assert opened_by_any(wrap.wrapped, candidate_secrets(contents), cert_bytes) == 0
 
 
-def sealed_runs(files: list[Path], staging: StagingVault) -> set[str]:
+def sealed_runs(contents: list[bytes], staging: StagingVault) -> set[str]:
     """Every stretch of standard base64 as long as a sealed link key (the staging vault's form),
     wherever it starts: in a row, columns touch, so runs of several values are cut every way."""
     size = len(staging.seal("k" * 43, record_id="0" * 32, field="link"))
     found: set[str] = set()
-    for path in files:
-        for run in re.findall(rb"[A-Za-z0-9+/=]{%d,}" % size, path.read_bytes()):
+    for raw in contents:
+        for run in re.findall(rb"[A-Za-z0-9+/=]{%d,}" % size, raw):
             found.update(run[i : i + size].decode() for i in range(len(run) - size + 1))
     return found
 
@@ -170,11 +168,6 @@ def test_letters_open_their_certificates_then_after_hand_over_nothing_kept_does(
     engine = make_engine(env.settings.database_url)
     store = FilesystemBlobStore(Path(env.settings.blob_store_url.removeprefix("file://")))
     staging = StagingVault(env.settings.staging_secret.get_secret_value())
-    db_path = Path(env.settings.database_url.removeprefix("sqlite:///"))
-
-    def db_files() -> list[Path]:
-        return [p for p in db_path.parent.glob(db_path.name + "*") if p.is_file()]
-
     wraps = {}
     with Session(engine) as session:
         for cert_id in letters:
@@ -188,15 +181,16 @@ def test_letters_open_their_certificates_then_after_hand_over_nothing_kept_does(
     for cert_id, token in letters.items():  # before: each letter's link is a working one
         pdfs[cert_id] = open_as_candidate(engine, store, cert_id, LinkKey.from_token(token)).pdf
         assert pdfs[cert_id].startswith(b"%PDF")
-    before = sealed_runs(db_files(), staging)
+    before = sealed_runs(database_contents(env.settings.database_url), staging)
     assert all(opened_by_staging(staging, before, c) >= 1 for c in letters)
 
     assert confirm_handover(packs, pack.pack_id, actor="test", now=datetime.now(UTC)) == 3
 
-    files = db_files() + [p for p in env.root.rglob("*") if p.is_file() and p not in db_files()]
-    secrets = candidate_secrets(files)
+    in_database = database_contents(env.settings.database_url)
+    on_disk = [p.read_bytes() for p in env.root.rglob("*") if p.is_file()]  # SQLite's files too
+    secrets = candidate_secrets(in_database + on_disk)
     assert len(secrets) > 1000  # the search is real
-    runs = sealed_runs(db_files(), staging)
+    runs = sealed_runs(in_database, staging)
     assert len(runs) > 0
     for cert_id, token in letters.items():
         cert_bytes = bytes.fromhex(cert_id)

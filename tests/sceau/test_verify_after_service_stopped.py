@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from contracts.keystore import create_keystore
 from tests.conftest import SceauEnv
 from tests.sceau.helpers import read_outbox, run_sceau, subset_of_sample
@@ -12,6 +14,9 @@ from tests.sceau.helpers import read_outbox, run_sceau, subset_of_sample
 ADMIN_PASSPHRASE = "admin-passphrase-not-secret"
 
 
+# About the verifier, which reads no database: the service's backend is not what is tested,
+# and the SQLite file is what can be deleted to show the service's state is gone.
+@pytest.mark.parametrize("sceau_env", ["sqlite"], indirect=True)
 def test_cli_verifies_an_issued_certificate_with_only_pdf_receipt_profile_and_chain(
     sceau_env: SceauEnv,
 ) -> None:

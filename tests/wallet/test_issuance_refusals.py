@@ -4,40 +4,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import MetaData
 from sqlmodel import Session, select
 
 from offchain_store.blobs import blob_store_from_url
 from offchain_store.crypto import LinkKey
 from offchain_store.records import make_engine
 from offchain_store.wallet_offers import WalletOfferRecord
-from tests.sceau.helpers import run_sceau
+from tests.sceau.helpers import run_sceau, stored_values
 from tests.wallet.conftest import WalletSceau
 from tests.wallet.python_wallet import PythonWallet, offer_code
-
-
-def stored_values(database_url: str) -> Iterator[tuple[str, bytes]]:
-    """Each value of each row of each table, read back through SQL, as bytes."""
-    engine = make_engine(database_url)
-    tables = MetaData()
-    tables.reflect(engine)
-    try:
-        with engine.connect() as connection:
-            for table in tables.sorted_tables:
-                for row in connection.execute(table.select()):
-                    for value in row:
-                        if isinstance(value, bytes | memoryview):
-                            yield table.name, bytes(value)
-                        elif value is not None:
-                            yield table.name, str(value).encode()
-    finally:
-        engine.dispose()
 
 
 def _code(answer: httpx.Response) -> str:
