@@ -60,12 +60,13 @@ class Server:
 
 
 @contextmanager
-def serving(env: SceauEnv, name: str) -> Iterator[Server]:
+def serving(env: SceauEnv, name: str, config: Path | None = None) -> Iterator[Server]:
+    """A `sceau serve` process on the environment's settings (or on `config`)."""
     port, log = free_port(), env.root / f"{name}.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SCEAU_")}
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*SCEAU, "--config", str(env.config_file), "serve", "--port", str(port)],
+            [*SCEAU, "--config", str(config or env.config_file), "serve", "--port", str(port)],
             cwd=REPO,
             env=environment,
             stdin=subprocess.DEVNULL,

@@ -28,6 +28,7 @@ from offchain_store.work_claims import WorkClaimRecord
 from tests.conftest import SceauEnv
 from tests.sceau.helpers import REPO, SAMPLE, certificates, read_outbox, run_sceau
 from tests.sceau.test_crash_resume import root_anchored_events
+from tests.sceau.test_stateless_servers import serving
 
 ROWS = 72
 BATCH_SIZE = 36  # two batches: two anchor transactions from one account, by two workers
@@ -183,20 +184,31 @@ def test_workers_wait_for_a_restarted_database_and_finish_the_batch(
     mark = chain_mark(sceau_env)
     stage(config, results)
     logs = [sceau_env.root / f"worker-{i}.log" for i in range(2)]
-    workers = [start_worker(config, log, "--once") for log in logs]
+    with serving(sceau_env, "server", config) as server:
+        [first, *_] = (r.id for r in certificates(postgres_url))
+        status = f"/api/v1/certificates/{first}/status"
+        assert server.client.get(status).status_code == 200
+        workers = [start_worker(config, log, "--once") for log in logs]
 
-    wait_until(lambda: signed_count(postgres_url) >= 10, "some certificates signed")
-    postgres.stop()
-    try:
-        wait_until(
-            lambda: "database unreachable" in "".join(log.read_text() for log in logs),
-            "a worker to notice the database is gone",
-        )
-    finally:
-        postgres.start()
+        wait_until(lambda: signed_count(postgres_url) >= 10, "some certificates signed")
+        postgres.stop()
+        try:
+            wait_until(
+                lambda: "database unreachable" in "".join(log.read_text() for log in logs),
+                "a worker to notice the database is gone",
+            )
+            during = server.client.get(status)
+        finally:
+            postgres.start()
+        assert during.status_code == 503, during.text
+        assert during.json()["code"] == "database_unavailable"
 
-    finish(workers, logs)
-    assert_issued_once(sceau_env, postgres_url, mark, ROWS)
+        finish(workers, logs)
+        assert_issued_once(sceau_env, postgres_url, mark, ROWS)
+        for record in certificates(postgres_url):  # the same server, reconnected by itself
+            answer = server.client.get(f"/api/v1/certificates/{record.id}/status")
+            assert answer.status_code == 200 and answer.json()["status"] == "issued"
+        assert "Traceback" not in server.logs()
     said = "".join(log.read_text() for log in logs)
     stored = re.findall(r"Worker stopped: (\d+) certificate\(s\) signed and stored", said)
     assert sum(int(n) for n in stored) == ROWS  # each stored by one worker, once
