@@ -39,14 +39,14 @@ def test_no_public_or_candidate_page_is_wider_than_a_phone(
         reader = Visitor(browser, live, lang)
         reader.page.set_viewport_size(PHONE)
         assert reader.goto(live.candidate_link(1)) == 200
-        reader.page.wait_for_selector("#pages canvas")
+        reader.page.wait_for_selector("#pages[data-shown] canvas")
         share = create_share(reader, "Organisme paritaire collecteur agréé de formation")
         reader.page.wait_for_selector("#new-share:not([hidden])")
         fits_phone_from_the_start(reader, "candidate")
 
         assert reader.goto(share) == 200
         reader.verdict_is("VALID")  # the report names the 42-character anchoring address
-        reader.page.wait_for_selector("#pages canvas")
+        reader.page.wait_for_selector("#pages[data-shown] canvas")
         fits_phone_from_the_start(reader, "share-valid")
 
         assert reader.goto(f"{live.base_url}/check") == 200

@@ -24,7 +24,7 @@ def test_walk_share_verify_tamper_end_revoke(
 
     assert candidate.goto(live_sceau.candidate_link(index)) == 200
     candidate.page.wait_for_selector("#mine:not([hidden])")
-    candidate.page.wait_for_selector("#pages canvas")
+    candidate.page.wait_for_selector("#pages[data-shown] canvas")
     share_a = create_share(candidate, "ACME Ressources humaines")
     share_b = create_share(candidate, "Fonds de formation")
     candidate.page.wait_for_selector("#shares li:nth-child(2)")
@@ -32,7 +32,7 @@ def test_walk_share_verify_tamper_end_revoke(
 
     assert employer.goto(share_a) == 200
     employer.verdict_is("VALID")
-    employer.page.wait_for_selector("#pages canvas")
+    employer.page.wait_for_selector("#pages[data-shown] canvas")
     employer.snapshot("share-valid")
 
     tampered = bytearray(live_sceau.messages[index].pdf)

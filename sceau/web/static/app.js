@@ -183,6 +183,8 @@ async function showPdf(bytes, container) {
   } catch (error) {
     container.textContent = "";  // the download button still works
   }
+  // Every page is drawn (or none could be): what follows the pages stops moving.
+  container.dataset.shown = "true";
 }
 
 // A report refused before the certificate was looked at (the share or its key) says so,
