@@ -250,7 +250,9 @@ def _wait_until_delivered(engine: Engine, shape: Shape) -> IssuanceState:
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while time.monotonic() < deadline:
         state = read_issuance(engine)
-        if len(state.certificates) == ROWS and state.delivered == ROWS:
+        # A batch is marked delivered just after its last certificate: wait for both.
+        finished = all(b.state == BatchState.DELIVERED for b in state.batches)
+        if len(state.certificates) == ROWS and state.delivered == ROWS and finished:
             return state
         dead = [w.name for w in shape.workers[-1:] if not w.running()]
         if dead:
