@@ -102,7 +102,7 @@ def _built(
             prepared = prepare_delivery(issuance, session, cert_id)
             yield prepared, _build_here(prepared)
         return
-    from issuer.storing import start_signing_server  # the fork server the signing used
+    from issuer.signing_server import start_signing_server  # the one the signing used
 
     ahead: deque[tuple[PreparedDelivery, Future[FlatMessage] | None]] = deque()
     with ProcessPoolExecutor(

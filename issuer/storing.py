@@ -7,28 +7,22 @@ with growing delays; past the budget it stops, resumable, rather than store a we
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import multiprocessing.context
 import secrets
-import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import UTC, datetime
-from multiprocessing import forkserver
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from contracts.merkle import leaf_hash
-from issuer.content import CertificateContent, IssuerBranding
-from issuer.design import Design
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance, staged_json
-from issuer.render import render_certificate
-from issuer.signing import SigningIdentity, load_signer
+from issuer.signing_server import start_signing_server
+from issuer.signing_worker import init_pool_worker, init_worker, render_and_sign
 from issuer.trust_services import SigningServiceUnavailable
-from issuer.worker_lifetime import die_with_parent
+from offchain_store.blobs import BlobStore, WriteBehind
 from offchain_store.crypto import (
     encrypt_document,
     new_data_key,
@@ -45,13 +39,6 @@ FIRST_RETRY_DELAY_SECONDS = 2.0
 LONGEST_RETRY_DELAY_SECONDS = 60.0
 # Certificates stored per commit: a crash signs at most this many again.
 STORE_GROUP = 16
-# The fork server imports these once; every signing worker forks from it ready to sign.
-# issuer.worker_lifetime comes first: it arms the fork server to die with this process.
-SIGNING_PRELOAD = ["issuer.worker_lifetime", "issuer.storing"]
-
-_worker_branding: IssuerBranding | None = None
-_worker_design: Design | None = None
-_worker_identity: SigningIdentity | None = None
 
 
 def sign_and_store_batch(
@@ -120,25 +107,35 @@ def _sign_and_store_all(
         # A commit per certificate, unless more signed PDFs already wait (the workers are
         # ahead): then one per group of at most STORE_GROUP, so the main process catches up.
         # A crash loses at most the uncommitted group, signed again by the next run.
-        with Session(issuance.engine, expire_on_commit=False) as session:
+        # The encrypted PDFs are written on I/O threads while the next ones are stored; a
+        # commit first waits for its group's writes: no record says "stored" before its blob.
+        with (
+            Session(issuance.engine, expire_on_commit=False) as session,
+            WriteBehind(issuance.blobs) as blobs,
+        ):
+
+            def commit() -> None:
+                blobs.settle()
+                session.commit()
+
             try:
                 uncommitted, ours = 0, 0
                 for cert_id, pdf, more_waiting in pool.sign(pending):
                     issuance.fault("after_sign")
-                    ours += store_signed_pdf(issuance, cert_id, pdf, session=session)
+                    ours += store_signed_pdf(issuance, cert_id, pdf, session=session, blobs=blobs)
                     uncommitted += 1
                     if not more_waiting or uncommitted >= STORE_GROUP:
-                        session.commit()
+                        commit()
                         stored += _counted(ours, on_stored)
                         uncommitted = ours = 0
                     issuance.fault("after_store")
                     issuance.progress.advance("sign")
             except SigningServiceUnavailable as error:
-                session.commit()  # what was signed before the outage stays stored
+                commit()  # what was signed before the outage stays stored
                 stored += _counted(ours, on_stored)
                 _wait_for_service(issuance, error, next(delays, None), retry_seconds, sleep)
             else:
-                session.commit()
+                commit()
                 stored += _counted(ours, on_stored)
     return stored
 
@@ -202,12 +199,12 @@ class SigningPool:
     def __enter__(self) -> SigningPool:
         issuance = self._issuance
         if issuance.workers <= 1:
-            _init_worker(issuance.signing, issuance.branding, issuance.design)
+            init_worker(issuance.signing, issuance.branding, issuance.design)
         else:
             self._pool = ProcessPoolExecutor(
                 max_workers=issuance.workers,
                 mp_context=start_signing_server(),
-                initializer=_init_pool_worker,
+                initializer=init_pool_worker,
                 initargs=(issuance.signing, issuance.branding, issuance.design),
             )
         return self
@@ -254,57 +251,29 @@ def _ready(
         yield (*future.result(), more_waiting)
 
 
-def _init_pool_worker(
-    identity: SigningIdentity, branding: IssuerBranding, design: Design | None
-) -> None:
-    die_with_parent()  # the parent is the fork server, which dies with the issuing process
-    # Ctrl-C reaches the whole process group: the issuing process decides how to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(identity, branding, design)
-
-
-def _init_worker(
-    identity: SigningIdentity, branding: IssuerBranding, design: Design | None
-) -> None:
-    global _worker_identity, _worker_branding, _worker_design
-    _worker_identity, _worker_branding, _worker_design = identity, branding, design
-    load_signer(identity)  # fail early (wrong passphrase, unreadable key) and warm the cache
-
-
-def render_and_sign(cert_id: str, content_json: str) -> tuple[str, bytes]:
-    """Worker step: render the certificate and sign it; the signed bytes are final."""
-    assert _worker_identity is not None and _worker_branding is not None
-    content = CertificateContent.model_validate_json(content_json)
-    pdf = render_certificate(content, branding=_worker_branding, design=_worker_design)
-    return cert_id, load_signer(_worker_identity).sign(pdf)
-
-
-def start_signing_server() -> multiprocessing.context.ForkServerContext:
-    """Start the fork server the signing workers fork from, without waiting for it.
-
-    Called early (when the issuance is composed), its imports run on another core while this
-    process unlocks keys, reads the results and stages them; calling it again costs nothing.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(SIGNING_PRELOAD)
-    forkserver.ensure_running()
-    return context
-
-
 def store_signed_pdf(
-    issuance: Issuance, cert_id: str, pdf: bytes, *, session: Session | None = None
+    issuance: Issuance,
+    cert_id: str,
+    pdf: bytes,
+    *,
+    session: Session | None = None,
+    blobs: BlobStore | None = None,
 ) -> bool:
     """Encrypt under a fresh data key, store it, and wrap the key for the candidate and recovery.
 
     Returns False, storing nothing, when the certificate was stored already (another worker
     signed it first): a certificate is stored once. With a `session`, the records are changed
-    in it and the caller commits (see STORE_GROUP).
+    in it and the caller commits (see STORE_GROUP); with `blobs` (a WriteBehind), the caller
+    settles its writes before that commit.
     """
     if session is None:
         with Session(issuance.engine) as own:
-            done = store_signed_pdf(issuance, cert_id, pdf, session=own)
+            done = store_signed_pdf(issuance, cert_id, pdf, session=own, blobs=blobs)
+            if isinstance(blobs, WriteBehind):
+                blobs.settle()
             own.commit()
         return done
+    blobs = blobs or issuance.blobs
     # The row lock makes a second signer wait here, then find the certificate stored.
     record = session.get(CertificateRecord, cert_id, with_for_update=True, populate_existing=True)
     if record is None:
@@ -313,10 +282,10 @@ def store_signed_pdf(
         return False
     cert_bytes = bytes.fromhex(cert_id)
     data_key, link_key = new_data_key(), new_link_key()
-    issuance.blobs.put(cert_id, encrypt_document(pdf, data_key, associated_data=cert_bytes))
+    blobs.put(cert_id, encrypt_document(pdf, data_key, associated_data=cert_bytes))
     # What the certificate says, for its wallet credential: under the same data key, so the
     # same links open it and the same shredding destroys it.
-    keep_wallet_claims(issuance.blobs, cert_id, staged_json(issuance, record).encode(), data_key)
+    keep_wallet_claims(blobs, cert_id, staged_json(issuance, record).encode(), data_key)
     salt = secrets.token_bytes(32)
     digest = hashlib.sha256(pdf).digest()
     leaf = leaf_hash(cert_bytes, salt, digest)

@@ -12,7 +12,9 @@ import re
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Final, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -85,6 +87,63 @@ class InMemoryBlobStore:
         validate_key(key)
         with self._lock:
             return key in self._blobs
+
+
+class WriteBehind:
+    """A blob store whose writes run on a few threads, so that storing a certificate does not
+    wait for the disk (or S3) before the next one is encrypted: `settle()` waits for every
+    write so far and raises the first failure. Call it before committing a record that says
+    a blob is stored; reads and deletes settle first, so they see every write made before.
+
+    The wrapped store must be safe across threads (every store here is).
+    """
+
+    def __init__(self, store: BlobStore, *, threads: int = 4) -> None:
+        self.store = store
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="sceau-blob-write")
+        self._writing: list[Future[None]] = []
+
+    def __enter__(self) -> WriteBehind:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                self.settle()
+        finally:  # on an error, let the writes under way end; none is left half-made
+            self._threads.shutdown(wait=True)
+
+    def put(self, key: str, data: bytes) -> None:
+        """Start storing `data` under `key`; the key is checked at once."""
+        validate_key(key)
+        self._writing.append(self._threads.submit(self.store.put, key, data))
+
+    def settle(self) -> None:
+        """Wait for every write started so far; raise the first that failed."""
+        writing, self._writing = self._writing, []
+        failure: BaseException | None = None
+        for write in writing:
+            error = write.exception()
+            failure = failure or error
+        if failure is not None:
+            raise failure
+
+    def get(self, key: str) -> bytes:
+        self.settle()
+        return self.store.get(key)
+
+    def delete(self, key: str) -> bool:
+        self.settle()
+        return self.store.delete(key)
+
+    def exists(self, key: str) -> bool:
+        self.settle()
+        return self.store.exists(key)
 
 
 def _fsync_directory(directory: Path) -> None:

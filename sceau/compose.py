@@ -198,7 +198,7 @@ def issuance(
     if workers > 1:
         # The signing fork server imports its code on another core while this process
         # unlocks the keystore, connects to the chain and stages the results.
-        from issuer.storing import start_signing_server
+        from issuer.signing_server import start_signing_server
 
         start_signing_server()
     anchoring = (chain or ChainAccounts(settings)).anchoring()

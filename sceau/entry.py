@@ -13,8 +13,10 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 
 # pyHanko's `pyhanko.sign` package re-exports its signers, whose import loads the timestamp
@@ -30,17 +32,60 @@ _BLS_NAMES = ("G2Basic", "G2MessageAugmentation", "G2ProofOfPossession")
 _BLS_CURVE = "py_ecc.bls12_381"
 _BLS_CURVE_ORDER = ("py_ecc.bls12_381.bls12_381_curve", "curve_order")
 
+# The commands that sign certificates, in a pool of processes when more than one is set.
+_SIGNING_COMMANDS = frozenset({"issue", "resume", "worker"})
+
 
 def main() -> None:
     """Run `sceau verify` through its light entry, anything else through the whole CLI."""
     if sys.argv[1:2] == ["verify"]:
         run_light_verify([f"{sys.argv[0]} verify", *sys.argv[2:]])
         return
+    if signing_pool_wanted(sys.argv[1:], os.environ):
+        # Before this process imports the CLI: the fork server imports the signing code on
+        # the other core meanwhile, and the pool's processes fork from it ready to sign.
+        from issuer.signing_server import start_signing_server
+
+        start_signing_server()
     with imports_for_life():
         whole_process()
         from sceau.cli import main as cli_main
 
     cli_main()
+
+
+def signing_pool_wanted(args: list[str], environ: Mapping[str, str]) -> bool:
+    """Whether these arguments run a command that will sign in a pool of processes: `issue`
+    (not `--enqueue`, which only stages), `resume` or `worker`, with more than one signing
+    process set (`issue_workers`, from SCEAU_ISSUE_WORKERS, else the TOML file, else one per
+    core). Anything unclear answers False: the command then starts the pool itself, later."""
+    config = environ.get("SCEAU_CONFIG")
+    command = None
+    given = iter(args)
+    for arg in given:
+        if arg == "--config":
+            config = next(given, None)
+        elif arg.startswith("--config="):
+            config = arg.partition("=")[2]
+        elif not arg.startswith("-"):
+            command = arg
+            break
+    if command not in _SIGNING_COMMANDS or "--enqueue" in args:
+        return False
+    workers: object = environ.get("SCEAU_ISSUE_WORKERS")
+    if workers is None and config:
+        try:
+            workers = tomllib.loads(Path(config).read_text(encoding="utf-8")).get("issue_workers")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return False  # the command says what is wrong with the file
+    if workers is None:
+        return (os.cpu_count() or 1) > 1
+    if isinstance(workers, bool) or not isinstance(workers, int | str):
+        return False
+    try:
+        return int(workers) > 1
+    except ValueError:
+        return False
 
 
 @contextmanager

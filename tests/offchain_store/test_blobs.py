@@ -23,6 +23,7 @@ from offchain_store.blobs import (
     FilesystemBlobStore,
     InMemoryBlobStore,
     S3BlobStore,
+    WriteBehind,
     blob_store_from_url,
 )
 from offchain_store.errors import (
@@ -268,6 +269,48 @@ def test_filesystem_errors_become_store_errors(tmp_path: Path) -> None:
     not_a_directory.write_bytes(b"")
     with pytest.raises(BlobStoreUnavailable, match="Could not store"):
         FilesystemBlobStore(not_a_directory).put(KEY, b"x")
+
+
+# --- writes behind, on threads -------------------------------------------------------
+
+
+def test_write_behind_stores_every_blob_once_settled(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    keys = [f"{n:032x}" for n in range(40)]
+    with WriteBehind(store) as blobs:
+        for key in keys:
+            blobs.put(key, key.encode() * 100)
+        blobs.settle()
+        assert all(store.get(key) == key.encode() * 100 for key in keys)
+        assert blobs.get(keys[0]) == keys[0].encode() * 100
+
+
+def test_write_behind_reads_and_deletes_see_the_writes_made_before() -> None:
+    store = InMemoryBlobStore()
+    with WriteBehind(store) as blobs:
+        blobs.put(KEY, b"first")
+        assert blobs.exists(KEY)
+        assert blobs.delete(KEY) is True
+        assert not store.exists(KEY)
+
+
+def test_write_behind_raises_a_failed_write_at_settle_and_keeps_nothing_pending(
+    tmp_path: Path,
+) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_bytes(b"")
+    blobs = WriteBehind(FilesystemBlobStore(not_a_directory))
+    blobs.put(KEY, b"x")  # no error yet: the write runs on a thread
+    with pytest.raises(BlobStoreUnavailable, match="Could not store"):
+        blobs.settle()
+    blobs.settle()  # the failure was reported once; nothing else waits
+    with pytest.raises(BlobStoreUnavailable), blobs:
+        blobs.put(KEY, b"y")  # leaving the block settles, and raises
+
+
+def test_write_behind_checks_the_key_at_once() -> None:
+    with WriteBehind(InMemoryBlobStore()) as blobs, pytest.raises(InvalidBlobKey):
+        blobs.put("../escape", b"x")
 
 
 # --- S3 ---------------------------------------------------------------------------

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from sceau.entry import signing_pool_wanted
 from tests.verifier.test_light_verify import loaded_modules
 
 ROOT = Path(__file__).parents[2]
@@ -91,3 +94,45 @@ print(gc.isenabled())
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True", "True", "False"]
+
+
+@pytest.mark.parametrize(
+    ("args", "toml", "environ", "wanted"),
+    [
+        (["--config", "{file}", "issue", "r.csv"], "issue_workers = 2", {}, True),
+        (["--config={file}", "resume"], "issue_workers = 4", {}, True),
+        (["worker", "--once"], "issue_workers = 2", {"SCEAU_CONFIG": "{file}"}, True),
+        (["--config", "{file}", "issue", "r.csv"], "issue_workers = 1", {}, False),
+        (["--config", "{file}", "issue", "r.csv", "--enqueue"], "issue_workers = 2", {}, False),
+        (["--config", "{file}", "serve"], "issue_workers = 2", {}, False),
+        (["--config", "{file}", "issue", "r.csv"], "issue_workers = 1",
+         {"SCEAU_ISSUE_WORKERS": "3"}, True),
+        (["--config", "{file}", "issue", "r.csv"], "issue_workers = 2",
+         {"SCEAU_ISSUE_WORKERS": "many"}, False),
+        (["--config", "{file}", "issue", "r.csv"], "issue_workers = [", {}, False),
+        (["--config", "{missing}", "issue", "r.csv"], "", {}, False),
+    ],
+)  # fmt: skip
+def test_a_signing_command_with_several_signers_starts_the_fork_server_first(
+    tmp_path: Path, args: list[str], toml: str, environ: dict[str, str], wanted: bool
+) -> None:
+    config = tmp_path / "sceau.toml"
+    config.write_text(toml + "\n")
+    names = {"file": str(config), "missing": str(tmp_path / "missing.toml")}
+    args = [arg.format(**names) for arg in args]
+    environ = {name: value.format(**names) for name, value in environ.items()}
+
+    assert signing_pool_wanted(args, environ) is wanted
+
+
+def test_a_signing_process_imports_neither_the_database_nor_the_chain_client() -> None:
+    done = run_python(
+        "-X", "importtime", "-c", "import issuer.signing_server, issuer.signing_worker"
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = loaded_modules(done.stderr)
+    assert "issuer.render" in loaded and "pyhanko.sign.signers" in loaded
+    assert (
+        sorted(loaded & {"sqlalchemy", "sqlmodel", "web3", "eth_account", "issuer.pipeline"}) == []
+    )
