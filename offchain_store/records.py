@@ -9,6 +9,8 @@ share's) or the offline recovery key can open the certificate.
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -260,6 +262,26 @@ def relaxed_sync(connection: Connection) -> Iterator[Connection]:
         if connection.in_transaction():
             connection.rollback()
         _synchronous(connection, "FULL")
+
+
+# SQLite lets one connection write at a time, and one kept waiting polls with sleeps of up to
+# 100 ms (its busy handler): threads of one process that write often and briefly (a share's
+# opening) take turns on a lock of their engine instead, woken as soon as it is free.
+_WRITE_TURNS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITE_TURNS_LOCK = threading.Lock()
+
+
+@contextmanager
+def write_turn(connection: Connection) -> Iterator[None]:
+    """Hold this process's turn to write on `connection`'s SQLite database for the block
+    (another process still waits through SQLite's own lock); other databases: nothing."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    with _WRITE_TURNS_LOCK:
+        turn = _WRITE_TURNS.setdefault(connection.engine, threading.Lock())
+    with turn:
+        yield
 
 
 def _synchronous(connection: Connection, level: str) -> None:

@@ -33,6 +33,7 @@ from offchain_store.records import (
     ShareRecord,
     WrapKind,
     relaxed_sync,
+    write_turn,
 )
 
 MAX_SHARE_DAYS = 366
@@ -303,12 +304,14 @@ def open_share(
             blobs.get(record.id), data_key, associated_data=bytes.fromhex(record.id)
         )
         session.expunge_all()  # the snapshot read above, as the caller gets it
-        counted = connection.execute(_COUNT_OPENING, {"share_id": share.id})
-        if counted.rowcount != 1:
-            raise ShareExhausted(share.max_opens or 0)
-        log = {"certificate_id": record.id, "share_id": share.id, "opened_at": now}
-        connection.execute(_LOG_OPENING, {**log, "client": client[:120]})
-        session.commit()
+        with write_turn(connection):
+            counted = connection.execute(_COUNT_OPENING, {"share_id": share.id})
+            if counted.rowcount != 1:
+                session.rollback()  # within the turn: the next writer finds the database free
+                raise ShareExhausted(share.max_opens or 0)
+            log = {"certificate_id": record.id, "share_id": share.id, "opened_at": now}
+            connection.execute(_LOG_OPENING, {**log, "client": client[:120]})
+            session.commit()
     return OpenedCertificate(record=record, pdf=pdf, share=share)
 
 
