@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,9 +111,10 @@ def _audit(
 
 
 @pytest.fixture
-def setup(tmp_path: Path, anvil_chain: AnvilChain) -> Setup:
-    """Records with one signing certificate and anchoring address, and a registry of its own."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'profile.db'}")
+def setup(database_url: str, anvil_chain: AnvilChain) -> Setup:
+    """Records with one signing certificate and anchoring address, and a registry of its own
+    (on SQLite, then on PostgreSQL)."""
+    engine = make_engine(database_url)
     create_schema(engine)
     with Session(engine) as session:
         ensure_issuer(session, ISSUER, "Centre de test")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -90,12 +89,12 @@ def stored(engine: Engine, blobs: InMemoryBlobStore, issued: Issued) -> LinkKey:
 
 @pytest.fixture
 def shared(
-    tmp_path: Path,
+    database_url: str,
     valid_certificate: Issued,
     anvil_chain: AnvilChain,
     issuer_profile: IssuerProfile,
 ) -> Shared:
-    engine = make_engine(f"sqlite:///{tmp_path / 'sceau.db'}")
+    engine = make_engine(database_url)
     create_schema(engine)
     blobs = InMemoryBlobStore()
     candidate_key = stored(engine, blobs, valid_certificate)

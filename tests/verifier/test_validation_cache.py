@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,10 +46,14 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def share_opener(
-    tmp_path: Path, issued: Issued, chain: AnvilChain, profile: IssuerProfile, cache: ChainCache
+    database_url: str,
+    issued: Issued,
+    chain: AnvilChain,
+    profile: IssuerProfile,
+    cache: ChainCache,
 ) -> Callable[[], Verdict]:
     """A share of `issued` in a fresh store, opened each call through one process cache."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'sceau.db'}")
+    engine = make_engine(database_url)
     create_schema(engine)
     blobs = InMemoryBlobStore()
     candidate_key = stored(engine, blobs, issued)
@@ -76,7 +79,7 @@ def share_opener(
 
 
 def test_a_second_opening_validates_nothing_and_asks_only_revocation_which_stays_fresh(
-    tmp_path: Path,
+    database_url: str,
     issuer_pki: DevPki,
     anvil_chain: AnvilChain,
     issuer_profile: IssuerProfile,
@@ -85,7 +88,7 @@ def test_a_second_opening_validates_nothing_and_asks_only_revocation_which_stays
     issued = issue(issuer_pki, anvil_chain.client(anvil_chain.issuer))
     cache = ChainCache()
     calls = count_rpc_posts(cache, anvil_chain.rpc_url)
-    open_share = share_opener(tmp_path, issued, anvil_chain, issuer_profile, cache)
+    open_share = share_opener(database_url, issued, anvil_chain, issuer_profile, cache)
 
     assert open_share() is Verdict.VALID
     assert validations == ["validate_pdf_signature"]
