@@ -28,6 +28,7 @@ from issuer.storing import (
     retry_delays,
     sign_and_store_certificates,
 )
+from offchain_store.blobs import FilesystemBlobStore
 from offchain_store.records import CertificateRecord
 from offchain_store.schema import DRIVER_UNREACHABLE, DatabaseUnreachable
 from offchain_store.work_claims import (
@@ -82,6 +83,12 @@ def run_worker(
         engine=issuance.engine, issuer_id=issuance.issuer_id, lease_seconds=options.lease_seconds
     )
     summary = WorkerSummary()
+    if isinstance(issuance.blobs, FilesystemBlobStore):
+        # Writes cut short by a killed process leave temporary files; an hour old, none is
+        # still being written.
+        swept = issuance.blobs.sweep_temp_files()
+        if swept:
+            say(f"removed {swept} temporary file(s) left in the blob store by a stopped process")
     with single_worker_lock(issuance.engine):
         if issuance.engine.dialect.name == "sqlite":
             claims.forget_every_claim()  # one worker at a time: these are a dead one's

@@ -218,9 +218,12 @@ class FilesystemBlobStore:
         cutoff = time.time() - older_than_seconds
         removed = 0
         for temp in self.root.glob(f"*/*/{_TEMP_PREFIX}*"):
-            if temp.stat().st_mtime < cutoff:
-                temp.unlink(missing_ok=True)
-                removed += 1
+            try:  # another process may sweep, or finish its write, at the same time
+                if temp.stat().st_mtime < cutoff:
+                    temp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
         return removed
 
     def _ensure_directory(self, directory: Path) -> None:

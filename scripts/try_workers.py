@@ -43,6 +43,7 @@ from contracts.client import RegistryClient
 from contracts.keystore import load_account
 from offchain_store.local_postgres import LocalPostgres, start_postgres
 from offchain_store.records import CertificateRecord, CertificateState, make_engine
+from offchain_store.wallet_offers import CLAIMS_BLOB_SUFFIX
 from sceau.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -188,6 +189,12 @@ def _report(args: argparse.Namespace, trial: Trial, codes: list[int], elapsed: f
     outbox = sorted(settings.mail.outbox.glob("*.eml"))
     blob_root = Path(settings.blob_store_url.removeprefix("file://"))
     blobs = [p for p in blob_root.rglob("*") if p.is_file()]
+    # Each certificate keeps two blobs: its encrypted PDF and its wallet claims.
+    claims = [p for p in blobs if p.name.endswith(CLAIMS_BLOB_SUFFIX)]
+    # A write cut short by the SIGKILL leaves a temporary file, swept by a worker's start
+    # once it is an hour old (never seen as a blob).
+    temporary = [p for p in blobs if p.name.startswith(".tmp-")]
+    pdfs = [p for p in blobs if p not in claims and p not in temporary]
     batches = {r.batch_id for r in records}
     contract = client.web3.eth.contract(address=client.address, abi=load_artifact().abi)
     events = contract.events.RootAnchored.get_logs(from_block=trial.first_block)
@@ -196,7 +203,9 @@ def _report(args: argparse.Namespace, trial: Trial, codes: list[int], elapsed: f
         "rows staged": len(records),
         "lost (not delivered)": args.rows - len(delivered),
         "issued twice (result ids)": twice,
-        "encrypted blobs stored": len(blobs),
+        "encrypted PDFs stored": len(pdfs),
+        "wallet claims stored": len(claims),
+        "temporary files left by the killed worker": len(temporary),
         "outbox messages": len(outbox),
         "batches": len(batches),
         "anchor transactions (issuer nonces used)": transactions,
@@ -211,7 +220,8 @@ def _report(args: argparse.Namespace, trial: Trial, codes: list[int], elapsed: f
         table.add_row(name, str(value))
     console.print(table)
     right = (
-        len(delivered) == args.rows == len(blobs) == len(outbox)
+        len(delivered) == args.rows == len(pdfs) == len(claims) == len(outbox)
+        and len(blobs) == len(pdfs) + len(claims) + len(temporary)
         and twice == 0
         and transactions == len(events) == len(batches)
         and set(codes) == {0}

@@ -4,8 +4,10 @@ out, batches claimed once nothing is left to sign, one anchoring account per pro
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,8 @@ from issuer.dispatch import open_with_link_key
 from issuer.intake import read_results
 from issuer.pipeline import Issuance, stage_results, staged_link_key
 from issuer.storing import store_signed_pdf
+from issuer.work_queue import WorkerOptions, run_worker
+from offchain_store.blobs import FilesystemBlobStore
 from offchain_store.records import (
     BatchRecord,
     CertificateRecord,
@@ -281,3 +285,24 @@ def decrypt_stored(issuance: Issuance, cert_id: str) -> bytes:
         return open_with_link_key(
             issuance.blobs, session, cert_id, staged_link_key(issuance, record)
         )
+
+
+def test_a_worker_start_removes_temporary_files_an_hour_old_and_keeps_newer_ones(
+    sceau_env: SceauEnv,
+) -> None:
+    """A write cut short by a killed process leaves a temporary file beside the blobs."""
+    issuance = compose.issuance(sceau_env.settings)
+    assert isinstance(issuance.blobs, FilesystemBlobStore)
+    folder = issuance.blobs.path_for(secrets.token_hex(16)).parent
+    folder.mkdir(parents=True)
+    old, recent = folder / ".tmp-killed-writer", folder / ".tmp-write-in-flight"
+    for temporary in (old, recent):
+        temporary.write_bytes(b"half a PDF")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    said: list[str] = []
+
+    run_worker(issuance, options=WorkerOptions(once=True), stop=threading.Event(), say=said.append)
+
+    assert not old.exists() and recent.exists()
+    assert said[:1] == ["removed 1 temporary file(s) left in the blob store by a stopped process"]
