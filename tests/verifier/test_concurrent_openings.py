@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -19,10 +18,13 @@ pytestmark = pytest.mark.chain
 
 
 def test_concurrent_openings_through_one_cache_are_all_valid(
-    tmp_path: Path, issuer_pki: DevPki, anvil_chain: AnvilChain, issuer_profile: IssuerProfile
+    database_url: str,
+    issuer_pki: DevPki,
+    anvil_chain: AnvilChain,
+    issuer_profile: IssuerProfile,
 ) -> None:
     issued = issue(issuer_pki, anvil_chain.client(anvil_chain.issuer))
-    open_share = share_opener(tmp_path, issued, anvil_chain, issuer_profile, ChainCache())
+    open_share = share_opener(database_url, issued, anvil_chain, issuer_profile, ChainCache())
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         verdicts = list(pool.map(lambda _: open_share(), range(48)))
