@@ -28,6 +28,7 @@ from offchain_store.errors import (
 
 _KEY_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")
 _TEMP_PREFIX: Final = ".tmp-"  # a valid key never starts with ".", so never collides
+_TEMP_FOLDER: Final = ".tmp"  # beside the two-hex-digit fan-out folders, never one of them
 
 
 def validate_key(key: str) -> str:
@@ -164,13 +165,15 @@ def _write_all(fd: int, data: bytes) -> None:
 class FilesystemBlobStore:
     """Blobs as files under `root`, in two levels of fan-out directories, written atomically.
 
-    A write goes to a temporary file in the blob's own directory, is fsynced, then
-    renamed over the blob with os.replace and the directory fsynced: a reader sees the
-    old blob or the new one, and a crash at any point leaves no partial blob visible.
+    A write goes to a temporary file in `temp_folder` (under the root, so on the same file
+    system), is fsynced, then renamed over the blob with os.replace and the blob's directory
+    fsynced: a reader sees the old blob or the new one, and a crash at any point leaves no
+    partial blob visible, only a temporary file in that one folder for `sweep_temp_files`.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.temp_folder = self.root / _TEMP_FOLDER
 
     def path_for(self, key: str) -> Path:
         """Where the blob for `key` lives on disk (fan-out by a hash of the key)."""
@@ -217,7 +220,7 @@ class FilesystemBlobStore:
         """Remove temporary files left by writes that crashed; return how many went."""
         cutoff = time.time() - older_than_seconds
         removed = 0
-        for temp in self.root.glob(f"*/*/{_TEMP_PREFIX}*"):
+        for temp in self.temp_folder.glob(f"{_TEMP_PREFIX}*"):
             try:  # another process may sweep, or finish its write, at the same time
                 if temp.stat().st_mtime < cutoff:
                     temp.unlink()
@@ -227,9 +230,10 @@ class FilesystemBlobStore:
         return removed
 
     def _ensure_directory(self, directory: Path) -> None:
-        """Create the fan-out directories, fsyncing each parent that gained an entry."""
+        """Create the temporary folder and the fan-out directories, fsyncing each parent that
+        gained an entry."""
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for level in (directory.parent, directory):
+        for level in (self.temp_folder, directory.parent, directory):
             try:
                 level.mkdir(mode=0o700)
             except FileExistsError:
@@ -237,7 +241,7 @@ class FilesystemBlobStore:
             _fsync_directory(level.parent)
 
     def _replace_atomically(self, path: Path, data: bytes) -> None:
-        fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+        fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.temp_folder)
         temp = Path(temp_name)
         try:
             try:

@@ -293,7 +293,7 @@ def test_a_worker_start_removes_temporary_files_an_hour_old_and_keeps_newer_ones
     """A write cut short by a killed process leaves a temporary file beside the blobs."""
     issuance = compose.issuance(sceau_env.settings)
     assert isinstance(issuance.blobs, FilesystemBlobStore)
-    folder = issuance.blobs.path_for(secrets.token_hex(16)).parent
+    folder = issuance.blobs.temp_folder
     folder.mkdir(parents=True)
     old, recent = folder / ".tmp-killed-writer", folder / ".tmp-write-in-flight"
     for temporary in (old, recent):
