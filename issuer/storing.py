@@ -263,14 +263,12 @@ def store_signed_pdf(
 
     Returns False, storing nothing, when the certificate was stored already (another worker
     signed it first): a certificate is stored once. With a `session`, the records are changed
-    in it and the caller commits (see STORE_GROUP); with `blobs` (a WriteBehind), the caller
-    settles its writes before that commit.
+    in it and the caller commits (see STORE_GROUP); with the session, `blobs` (a WriteBehind)
+    may take the writes, which the caller then settles before that commit.
     """
     if session is None:
         with Session(issuance.engine) as own:
-            done = store_signed_pdf(issuance, cert_id, pdf, session=own, blobs=blobs)
-            if isinstance(blobs, WriteBehind):
-                blobs.settle()
+            done = store_signed_pdf(issuance, cert_id, pdf, session=own)
             own.commit()
         return done
     blobs = blobs or issuance.blobs
