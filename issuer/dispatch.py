@@ -7,13 +7,19 @@ import json
 import os
 import tempfile
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterator, Mapping
+from concurrent.futures import (
+    FIRST_EXCEPTION,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.profile import PROFILE_PATH
 from contracts.receipt import Receipt, ReceiptIssuer
@@ -37,10 +43,13 @@ from offchain_store.records import (
     WrapKind,
     utcnow,
 )
+from offchain_store.statuses import StatusSlotRecord
 
 # Certificates delivered per commit. A crash re-sends at most this many messages (the same
 # Message-ID and outbox file each time): delivery stays at least once, never lost.
-DELIVER_GROUP = 8
+DELIVER_GROUP = 16
+# Receipts written and messages sent at once (each waits on a disk flush or on the SMTP server).
+SEND_THREADS = 8
 # Messages built ahead per worker: each holds a PDF, so memory stays flat on large batches.
 AHEAD_PER_WORKER = 4
 
@@ -69,19 +78,27 @@ def deliver_batch(issuance: Issuance, batch_id: str) -> int:
             CertificateRecord.batch_id == batch_id,
             CertificateRecord.state == CertificateState.ANCHORED,
         )
-        waiting = [cert.id for cert in session.exec(query).all()]  # kept in the session
+        # Held here, the batch's records, their status slots and their candidates' key wraps
+        # are read in three queries and found in the session after (not one query each).
+        held = session.exec(query).all()
+        waiting = [cert.id for cert in held]
+        held_slots = _batch_slots(session, batch_id)
+        wraps = _candidate_wraps(session, batch_id)
         issuance.progress.start("deliver", len(waiting))
-        try:
-            for done, (prepared, flat) in enumerate(_built(issuance, session, waiting), start=1):
-                record_delivery(issuance, session, prepared, flat)
-                if done % DELIVER_GROUP == 0:
-                    session.commit()
-                issuance.fault("after_deliver")
-                issuance.progress.advance("deliver")
-        finally:
-            # A certificate's records change only once its message is sent: what was
-            # delivered before a failure (the SMTP server down) is recorded as delivered.
-            session.commit()
+        with ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send") as senders:
+            sent: list[_Sending] = []
+            try:
+                for prepared, flat in _built(issuance, session, waiting, wraps):
+                    future = senders.submit(send_delivery, issuance, prepared, flat)
+                    sent.append(_Sending(prepared, flat, future))
+                    if len(sent) >= DELIVER_GROUP:
+                        group, sent = sent, []
+                        _record_sent(issuance, session, group)
+            finally:
+                # A certificate's records change only once its message is sent: what was
+                # delivered before a failure (the SMTP server down) is recorded as delivered.
+                _record_sent(issuance, session, sent)
+        del held, held_slots
     write_pack(delivery_packs(issuance), batch_id)  # removed again when no letter waits
     with Session(issuance.engine) as session:
         batch = session.get(BatchRecord, batch_id)
@@ -93,13 +110,68 @@ def deliver_batch(issuance: Issuance, batch_id: str) -> int:
     return len(waiting)
 
 
+@dataclass(frozen=True)
+class _Sending:
+    prepared: PreparedDelivery
+    flat: FlatMessage | None
+    future: Future[None]
+
+
+def _record_sent(issuance: Issuance, session: Session, sent: list[_Sending]) -> None:
+    """Once each of these has been sent (or failed), record those sent, and commit; then
+    raise the first failure, if any. After a failure, those not yet started are not tried (a
+    server that is down is not asked again for each message)."""
+    _, not_done = wait([item.future for item in sent], return_when=FIRST_EXCEPTION)
+    for future in not_done:
+        future.cancel()
+    wait(not_done)
+    failure: BaseException | None = None
+    for item in sent:
+        if item.future.cancelled():
+            continue
+        issuance.fault("after_mail")  # sent, not yet recorded
+        error = item.future.exception()
+        if error is None:
+            record_delivery(issuance, session, item.prepared, item.flat)
+        elif failure is None:
+            failure = error
+    session.commit()
+    if failure is not None:
+        raise failure
+    for _ in sent:
+        issuance.fault("after_deliver")
+        issuance.progress.advance("deliver")
+
+
+def _batch_slots(session: Session, batch_id: str) -> list[StatusSlotRecord]:
+    query = (
+        select(StatusSlotRecord)
+        .join(CertificateRecord, col(CertificateRecord.id) == StatusSlotRecord.certificate_id)
+        .where(CertificateRecord.batch_id == batch_id)
+    )
+    return list(session.exec(query).all())
+
+
+def _candidate_wraps(session: Session, batch_id: str) -> dict[str, bytes]:
+    query = (
+        select(KeyWrapRecord.certificate_id, KeyWrapRecord.wrapped)
+        .join(CertificateRecord, col(CertificateRecord.id) == KeyWrapRecord.certificate_id)
+        .where(
+            CertificateRecord.batch_id == batch_id,
+            CertificateRecord.state == CertificateState.ANCHORED,
+            KeyWrapRecord.kind == WrapKind.CANDIDATE,
+        )
+    )
+    return {cert_id: wrapped for cert_id, wrapped in session.exec(query).all()}
+
+
 def _built(
-    issuance: Issuance, session: Session, waiting: list[str]
+    issuance: Issuance, session: Session, waiting: list[str], wraps: dict[str, bytes]
 ) -> Iterator[tuple[PreparedDelivery, FlatMessage | None]]:
     """Each certificate prepared, with its message built, in order."""
     if issuance.workers <= 1 or len(waiting) <= DELIVER_GROUP:
         for cert_id in waiting:
-            prepared = prepare_delivery(issuance, session, cert_id)
+            prepared = prepare_delivery(issuance, session, cert_id, wraps=wraps)
             yield prepared, _build_here(prepared)
         return
     from issuer.signing_server import start_signing_server  # the one the signing used
@@ -112,7 +184,7 @@ def _built(
     ) as pool:
         try:
             for cert_id in waiting:
-                prepared = prepare_delivery(issuance, session, cert_id)
+                prepared = prepare_delivery(issuance, session, cert_id, wraps=wraps)
                 email = prepared.email
                 future = None if email is None else pool.submit(build_flat_delivery_email, **email)
                 ahead.append((prepared, future))
@@ -152,20 +224,26 @@ def deliver_certificate(
             own.commit()
         return
     prepared = prepare_delivery(issuance, session, cert_id)
-    record_delivery(issuance, session, prepared, _build_here(prepared))
+    flat = _build_here(prepared)
+    send_delivery(issuance, prepared, flat)
+    record_delivery(issuance, session, prepared, flat)
 
 
-def prepare_delivery(issuance: Issuance, session: Session, cert_id: str) -> PreparedDelivery:
-    """Check the link opens the certificate, write its receipt, gather its message's parts."""
+def prepare_delivery(
+    issuance: Issuance, session: Session, cert_id: str, *, wraps: Mapping[str, bytes] = {}
+) -> PreparedDelivery:
+    """Check the link opens the certificate, make its receipt, gather its message's parts
+    (`wraps`: candidates' key wraps read ahead, by certificate id; the others are queried)."""
     cert = session.get(CertificateRecord, cert_id)
     if cert is None or cert.pending_link_key is None:
         raise IssuanceError(f"certificate {cert_id} cannot be delivered: no pending link")
     batch = session.get(BatchRecord, cert.batch_id)
     assert batch is not None
     link_key = staged_link_key(issuance, cert)
-    pdf = open_with_link_key(issuance.blobs, session, cert_id, link_key)  # the link works
-    receipt = build_receipt(cert, batch, issuance.branding, session=session)
-    write_receipt(issuance.receipts_dir, receipt)
+    pdf = open_with_link_key(  # the link works
+        issuance.blobs, session, cert_id, link_key, wrapped=wraps.get(cert_id)
+    )
+    receipt_json = build_receipt(cert, batch, issuance.branding, session=session).to_json()
     email = None
     if cert.candidate_email:
         email = {
@@ -174,22 +252,29 @@ def prepare_delivery(issuance: Issuance, session: Session, cert_id: str) -> Prep
             "certificate_id": cert_id,
             "private_link": private_link(issuance.branding, cert_id, link_key),
             "pdf": pdf,
-            "receipt_json": receipt.to_json(),
+            "receipt_json": receipt_json,
             "issuer_name": issuance.branding.name,
             "sender": issuance.sender,
             "language": message_language(issuance, cert),
         }
-    return PreparedDelivery(cert_id=cert_id, receipt_json=receipt.to_json(), email=email)
+    return PreparedDelivery(cert_id=cert_id, receipt_json=receipt_json, email=email)
+
+
+def send_delivery(issuance: Issuance, prepared: PreparedDelivery, flat: FlatMessage | None) -> None:
+    """Write the certificate's receipt, then send its built message (none for a letter).
+    Changes no record (see :func:`record_delivery`); safe on several threads at once."""
+    write_receipt_bytes(issuance.receipts_dir, prepared.cert_id, prepared.receipt_json)
+    if flat is not None:
+        issuance.mailer.send_flat(flat)
 
 
 def record_delivery(
     issuance: Issuance, session: Session, prepared: PreparedDelivery, flat: FlatMessage | None
 ) -> None:
-    """Send the built message (none for a letter), then record the certificate as delivered."""
+    """Record the certificate as delivered, once :func:`send_delivery` has sent it."""
     cert = session.get(CertificateRecord, prepared.cert_id)
     assert cert is not None
     if flat is not None:
-        issuance.mailer.send_flat(flat)
         cert.pending_link_key = None
         cert.staged_content = None
     cert.state = CertificateState.DELIVERED
@@ -222,17 +307,24 @@ def delivery_packs(issuance: Issuance) -> DeliveryPacks:
 
 
 def open_with_link_key(
-    blobs: BlobStore, session: Session, cert_id: str, link_key: LinkKey
+    blobs: BlobStore,
+    session: Session,
+    cert_id: str,
+    link_key: LinkKey,
+    *,
+    wrapped: bytes | None = None,
 ) -> bytes:
-    """Decrypt a stored certificate with the candidate's link key."""
-    query = select(KeyWrapRecord).where(
-        KeyWrapRecord.certificate_id == cert_id, KeyWrapRecord.kind == WrapKind.CANDIDATE
-    )
-    wrap = session.exec(query).first()
-    if wrap is None:
+    """Decrypt a stored certificate with the candidate's link key (`wrapped`: the candidate's
+    key wrap, when already read)."""
+    if wrapped is None:
+        query = select(KeyWrapRecord.wrapped).where(
+            KeyWrapRecord.certificate_id == cert_id, KeyWrapRecord.kind == WrapKind.CANDIDATE
+        )
+        wrapped = session.exec(query).first()
+    if wrapped is None:
         raise IssuanceError(f"certificate {cert_id} has no candidate key wrap")
     cert_bytes = bytes.fromhex(cert_id)
-    data_key = unwrap_data_key(wrap.wrapped, link_key, associated_data=cert_bytes)
+    data_key = unwrap_data_key(wrapped, link_key, associated_data=cert_bytes)
     return decrypt_document(blobs.get(cert_id), data_key, associated_data=cert_bytes)
 
 
@@ -271,13 +363,13 @@ def build_receipt(
     )
 
 
-def write_receipt(directory: Path, receipt: Receipt) -> Path:
-    """Write the receipt atomically as {id}.json (0600, in a 0700 folder)."""
+def write_receipt_bytes(directory: Path, certificate_id: str, receipt_json: bytes) -> Path:
+    """Write a receipt's JSON atomically as {id}.json (0600, in a 0700 folder)."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    target = directory / f"{receipt.certificate_id}.json"
+    target = directory / f"{certificate_id}.json"
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".receipt-")
     with os.fdopen(fd, "wb") as handle:
-        handle.write(receipt.to_json())
+        handle.write(receipt_json)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, target)

@@ -6,6 +6,9 @@ that every script is shaped by HarfBuzz and embedded as a subset of the face tha
 
 from __future__ import annotations
 
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from reportlab.pdfbase.pdfdoc import (
@@ -15,7 +18,6 @@ from reportlab.pdfbase.pdfdoc import (
     PDFObject,
     PDFStream,
     PDFString,
-    PDFZCompress,
 )
 from reportlab.pdfgen.canvas import Canvas
 
@@ -161,11 +163,58 @@ def _flush(tokens: list[_Token], pending: bool) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _Subset:
+    """What a face's subset puts in a PDF, compressed: the same glyphs give the same bytes."""
+
+    program: FaceProgram  # kept alive, so the id in its key is never another face's
+    base_name: str
+    font_file: bytes  # FlateDecode
+    length1: int  # the font program's length before compression
+    widths: str
+    to_unicode: bytes  # FlateDecode
+
+
+# Subsets made lately, by face and glyphs in order of use. The labels, the digits and the
+# issuer's name come back on every certificate with the same glyphs: their subsets (font
+# program, widths, ToUnicode, all compressed) are made once per process, not per page.
+_SUBSETS: OrderedDict[tuple[int, tuple[tuple[int, str], ...]], _Subset] = OrderedDict()
+_SUBSETS_KEPT = 64
+
+
+def _subset(use: FontUse) -> _Subset:
+    key = (id(use.program), tuple(use.cids))
+    made = _SUBSETS.get(key)
+    if made is not None:
+        _SUBSETS.move_to_end(key)
+        return made
+    base_name = f"{use.subset_tag()}+{use.program.metrics.postscript_name}"
+    program = use.font_program()  # may give the components of composite glyphs their CIDs
+    made = _Subset(
+        program=use.program,
+        base_name=base_name,
+        font_file=zlib.compress(program),
+        length1=len(program),
+        widths="[0 [" + " ".join(map(str, use.widths())) + "]]",
+        to_unicode=zlib.compress(_to_unicode(use).encode("ascii")),
+    )
+    _SUBSETS[key] = made
+    if len(_SUBSETS) > _SUBSETS_KEPT:
+        _SUBSETS.popitem(last=False)
+    return made
+
+
+def _flate_stream(compressed: bytes, **entries: Any) -> PDFStream:
+    """A stream whose content is already compressed (reportlab then leaves it as it is)."""
+    dictionary = PDFDictionary({"Filter": PDFArray([PDFName("FlateDecode")]), **entries})
+    return PDFStream(dictionary, compressed)
+
+
 def _type0_font(document: Any, use: FontUse) -> PDFDictionary:
     metrics = use.program.metrics
-    base_name = f"{use.subset_tag()}+{metrics.postscript_name}"
-    program = use.font_program()
-    font_file = PDFStream(PDFDictionary({"Length1": len(program)}), program, [PDFZCompress])
+    subset = _subset(use)
+    base_name = subset.base_name
+    font_file = _flate_stream(subset.font_file, Length1=subset.length1)
     descriptor = PDFDictionary(
         {
             "Type": PDFName("FontDescriptor"),
@@ -189,11 +238,11 @@ def _type0_font(document: Any, use: FontUse) -> PDFDictionary:
                 {"Registry": PDFString("Adobe"), "Ordering": PDFString("Identity"), "Supplement": 0}
             ),
             "FontDescriptor": document.Reference(descriptor),
-            "W": _Raw("[0 [" + " ".join(map(str, use.widths())) + "]]"),
+            "W": _Raw(subset.widths),
             "CIDToGIDMap": PDFName("Identity"),
         }
     )
-    to_unicode = PDFStream(PDFDictionary({}), _to_unicode(use).encode("ascii"), [PDFZCompress])
+    to_unicode = _flate_stream(subset.to_unicode)
     return PDFDictionary(
         {
             "Type": PDFName("Font"),

@@ -14,8 +14,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
+from contracts.keccak import bulk_keccak256
 from contracts.merkle import leaf_hash
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance, staged_json
@@ -104,40 +106,50 @@ def _sign_and_store_all(
         if not started:
             issuance.progress.start("sign", len(pending))
             started = True
-        # A commit per certificate, unless more signed PDFs already wait (the workers are
-        # ahead): then one per group of at most STORE_GROUP, so the main process catches up.
-        # A crash loses at most the uncommitted group, signed again by the next run.
-        # The encrypted PDFs are written on I/O threads while the next ones are stored; a
-        # commit first waits for its group's writes: no record says "stored" before its blob.
-        with (
-            Session(issuance.engine, expire_on_commit=False) as session,
-            WriteBehind(issuance.blobs) as blobs,
-        ):
-
-            def commit() -> None:
-                blobs.settle()
-                session.commit()
-
-            try:
-                uncommitted, ours = 0, 0
-                for cert_id, pdf, more_waiting in pool.sign(pending):
-                    issuance.fault("after_sign")
-                    ours += store_signed_pdf(issuance, cert_id, pdf, session=session, blobs=blobs)
-                    uncommitted += 1
-                    if not more_waiting or uncommitted >= STORE_GROUP:
-                        commit()
-                        stored += _counted(ours, on_stored)
-                        uncommitted = ours = 0
-                    issuance.fault("after_store")
-                    issuance.progress.advance("sign")
-            except SigningServiceUnavailable as error:
-                commit()  # what was signed before the outage stays stored
-                stored += _counted(ours, on_stored)
-                _wait_for_service(issuance, error, next(delays, None), retry_seconds, sleep)
-            else:
-                commit()
-                stored += _counted(ours, on_stored)
+        # One commit per group of STORE_GROUP signed PDFs (fewer at the end, or before a
+        # wait for a signing service): a crash loses at most the uncommitted group, signed
+        # again by the next run.
+        ours, outage = _store_as_signed(issuance, pool.sign(pending), on_stored)
+        stored += ours  # what was signed before an outage stays stored
+        if outage is not None:
+            _wait_for_service(issuance, outage, next(delays, None), retry_seconds, sleep)
     return stored
+
+
+def _store_as_signed(
+    issuance: Issuance, signed: Iterator[Signed], on_stored: Callable[[], None]
+) -> tuple[int, SigningServiceUnavailable | None]:
+    """Store the PDFs as they come, a group per commit; returns how many this call stored,
+    and the outage of a signing service that stopped it early, if one did.
+
+    The encrypted PDFs are written on I/O threads while the next ones are signed; a commit
+    first waits for its group's writes: no record says "stored" before its blob."""
+    stored = 0
+    group: list[Signed] = []
+    with (
+        Session(issuance.engine, expire_on_commit=False) as session,
+        WriteBehind(issuance.blobs) as blobs,
+    ):
+
+        def commit(group: list[Signed]) -> int:
+            ours = store_signed_group(issuance, group, session=session, blobs=blobs)
+            blobs.settle()
+            session.commit()
+            for _ in group:
+                issuance.fault("after_store")
+                issuance.progress.advance("sign")
+            return _counted(ours, on_stored)
+
+        try:
+            for item in signed:
+                issuance.fault("after_sign")
+                group.append(item)
+                if len(group) >= STORE_GROUP:
+                    stored += commit(group)
+                    group = []
+        except SigningServiceUnavailable as error:
+            return stored + commit(group), error
+        return stored + commit(group), None
 
 
 def _counted(stored: int, on_stored: Callable[[], None]) -> int:
@@ -186,7 +198,7 @@ def retry_delays(
         delay *= 2
 
 
-Signed = tuple[str, bytes, bool]  # certificate id, signed PDF, whether more already wait
+Signed = tuple[str, bytes]  # certificate id, signed PDF
 
 
 class SigningPool:
@@ -218,7 +230,7 @@ class SigningPool:
         """Each certificate rendered and signed, as soon as it is ready."""
         if self._pool is None:
             for cert_id, content in pending:
-                yield (*render_and_sign(cert_id, content), False)
+                yield render_and_sign(cert_id, content)
             return
         yield from _bounded_map(self._pool, pending, window=4 * self._issuance.workers)
 
@@ -234,21 +246,13 @@ def _bounded_map(
             running.add(pool.submit(render_and_sign, cert_id, content))
             if len(running) >= window:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
-                yield from _ready(list(done), running)
+                yield from (future.result() for future in done)
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
-            yield from _ready(list(done), running)
+            yield from (future.result() for future in done)
     finally:
         for future in running:  # a failure (e.g. the TSA is down): do not sign the rest in vain
             future.cancel()
-
-
-def _ready(
-    done: list[Future[tuple[str, bytes]]], running: set[Future[tuple[str, bytes]]]
-) -> Iterator[Signed]:
-    for index, future in enumerate(done):
-        more_waiting = index + 1 < len(done) or any(f.done() for f in running)
-        yield (*future.result(), more_waiting)
 
 
 def store_signed_pdf(
@@ -263,45 +267,75 @@ def store_signed_pdf(
 
     Returns False, storing nothing, when the certificate was stored already (another worker
     signed it first): a certificate is stored once. With a `session`, the records are changed
-    in it and the caller commits (see STORE_GROUP); with the session, `blobs` (a WriteBehind)
-    may take the writes, which the caller then settles before that commit.
+    in it and the caller commits; with the session, `blobs` (a WriteBehind) may take the
+    writes, which the caller then settles before that commit.
     """
     if session is None:
         with Session(issuance.engine) as own:
             done = store_signed_pdf(issuance, cert_id, pdf, session=own)
             own.commit()
         return done
+    return store_signed_group(issuance, [(cert_id, pdf)], session=session, blobs=blobs) == 1
+
+
+def store_signed_group(
+    issuance: Issuance,
+    signed: list[tuple[str, bytes]],
+    *,
+    session: Session,
+    blobs: BlobStore | None = None,
+) -> int:
+    """:func:`store_signed_pdf` for several certificates at once, in a few statements; the
+    caller commits. Returns how many it stored (those stored already are left as they are)."""
+    if not signed:
+        return 0
     blobs = blobs or issuance.blobs
-    # The row lock makes a second signer wait here, then find the certificate stored.
-    record = session.get(CertificateRecord, cert_id, with_for_update=True, populate_existing=True)
-    if record is None:
-        raise IssuanceError(f"no certificate {cert_id} to store")
-    if record.state != CertificateState.IMPORTED:
-        return False
-    cert_bytes = bytes.fromhex(cert_id)
-    data_key, link_key = new_data_key(), new_link_key()
-    blobs.put(cert_id, encrypt_document(pdf, data_key, associated_data=cert_bytes))
-    # What the certificate says, for its wallet credential: under the same data key, so the
-    # same links open it and the same shredding destroys it.
-    keep_wallet_claims(blobs, cert_id, staged_json(issuance, record).encode(), data_key)
-    salt = secrets.token_bytes(32)
-    digest = hashlib.sha256(pdf).digest()
-    leaf = leaf_hash(cert_bytes, salt, digest)
-    candidate_wrap = wrap_data_key(data_key, link_key, associated_data=cert_bytes)
-    recovery_wrap = seal_data_key_for_recovery(data_key, issuance.recovery_public_key)
-    sealed_link = issuance.staging.seal(link_key.to_token(), record_id=cert_id, field="link")
-    for old in session.exec(select(KeyWrapRecord).where(KeyWrapRecord.certificate_id == cert_id)):
-        session.delete(old)
-    session.add(
-        KeyWrapRecord(certificate_id=cert_id, kind=WrapKind.CANDIDATE, wrapped=candidate_wrap)
+    bulk_keccak256()  # loaded once, C Keccak hashes each leaf (the pure Python one takes 1 ms)
+    # The row locks (taken in id order, so two signers never wait on each other in a circle)
+    # make a second signer wait here, then find the certificates stored.
+    query = (
+        select(CertificateRecord)
+        .where(col(CertificateRecord.id).in_([cert_id for cert_id, _ in signed]))
+        .order_by(col(CertificateRecord.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    session.add(
-        KeyWrapRecord(certificate_id=cert_id, kind=WrapKind.RECOVERY, wrapped=recovery_wrap)
-    )
-    record.pdf_sha256 = digest.hex()
-    record.salt = "0x" + salt.hex()
-    record.leaf = "0x" + leaf.hex()
-    record.pending_link_key = sealed_link
-    record.state = CertificateState.STORED
-    record.stored_at = datetime.now(UTC)
-    return True
+    records = {record.id: record for record in session.exec(query).all()}
+    wraps: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    for cert_id, pdf in signed:
+        record = records.get(cert_id)
+        if record is None:
+            raise IssuanceError(f"no certificate {cert_id} to store")
+        if record.state != CertificateState.IMPORTED:
+            continue
+        cert_bytes = bytes.fromhex(cert_id)
+        data_key, link_key = new_data_key(), new_link_key()
+        blobs.put(cert_id, encrypt_document(pdf, data_key, associated_data=cert_bytes))
+        # What the certificate says, for its wallet credential: under the same data key, so
+        # the same links open it and the same shredding destroys it.
+        keep_wallet_claims(blobs, cert_id, staged_json(issuance, record).encode(), data_key)
+        salt = secrets.token_bytes(32)
+        digest = hashlib.sha256(pdf).digest()
+        for kind, wrapped in (
+            (WrapKind.CANDIDATE, wrap_data_key(data_key, link_key, associated_data=cert_bytes)),
+            (WrapKind.RECOVERY, seal_data_key_for_recovery(data_key, issuance.recovery_public_key)),
+        ):
+            wraps.append(
+                {"certificate_id": cert_id, "kind": kind, "wrapped": wrapped, "created_at": now}
+            )
+        record.pdf_sha256 = digest.hex()
+        record.salt = "0x" + salt.hex()
+        record.leaf = "0x" + leaf_hash(cert_bytes, salt, digest).hex()
+        record.pending_link_key = issuance.staging.seal(
+            link_key.to_token(), record_id=cert_id, field="link"
+        )
+        record.state = CertificateState.STORED
+        record.stored_at = now
+    if not wraps:
+        return 0
+    stored_ids = sorted({wrap["certificate_id"] for wrap in wraps})
+    # Wraps left by an earlier, interrupted attempt give way to this one's.
+    session.execute(delete(KeyWrapRecord).where(col(KeyWrapRecord.certificate_id).in_(stored_ids)))
+    session.execute(insert(KeyWrapRecord), wraps)
+    return len(stored_ids)

@@ -54,7 +54,7 @@ class WorkerOptions:
     once: bool = False
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     poll_seconds: float = 2.0
-    claim_size: int | None = None  # certificates per claim; None: 8 per signing process
+    claim_size: int | None = None  # certificates per claim; None: 32 per signing process
 
 
 @dataclass
@@ -109,7 +109,7 @@ def _loop(
     say: Say,
     summary: WorkerSummary,
 ) -> None:
-    claim_size = options.claim_size or max(16, 8 * issuance.workers)
+    claim_size = options.claim_size or max(16, 32 * issuance.workers)
     announced: set[str] = set()
     outage = retry_delays(DATABASE_RETRY_SECONDS)
     while not stop.is_set():

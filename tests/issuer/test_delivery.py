@@ -360,11 +360,12 @@ def test_a_resend_after_a_crash_between_sending_and_recording_is_the_same_messag
 ) -> None:
     _send_through(sceau_env, smtp_server)
     results = results_without_email(sceau_env.root / "results.csv", 3, keep_email=3)
-    killed = run_module(  # killed right after the first message went, before it was recorded
-        "tests.sceau.crash_runner", str(sceau_env.config_file), str(results), "after_deliver", "1"
+    killed = run_module(  # killed once the messages went (sent at once), before any was recorded
+        "tests.sceau.crash_runner", str(sceau_env.config_file), str(results), "after_mail", "1"
     )
     assert killed.returncode == 137, killed.stdout + killed.stderr
-    (sent_before_the_crash,) = smtp_server.received()
+    sent_before_the_crash = smtp_server.received()
+    assert len(sent_before_the_crash) == 3
 
     resumed = run_sceau(sceau_env.config_file, "resume")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
@@ -374,10 +375,10 @@ def test_a_resend_after_a_crash_between_sending_and_recording_is_the_same_messag
     for item in received:
         cert_id = str(item.message[CERTIFICATE_HEADER])
         by_certificate.setdefault(cert_id, []).append(item.message_id)
-    assert len(received) == 4 and len(by_certificate) == 3  # the first one went twice
+    assert len(received) == 6 and len(by_certificate) == 3  # each went twice
     for cert_id, message_ids in by_certificate.items():
-        assert set(message_ids) == {f"<cert-{cert_id}@sceau.localhost>"}
-    resent = [r for r in received[1:] if r.message_id == sent_before_the_crash.message_id]
-    assert len(resent) == 1
-    assert _body(resent[0].message, "plain") == _body(sent_before_the_crash.message, "plain")
+        assert message_ids == [f"<cert-{cert_id}@sceau.localhost>"] * 2
+    for first in sent_before_the_crash:
+        (resent,) = [r for r in received[3:] if r.message_id == first.message_id]
+        assert _body(resent.message, "plain") == _body(first.message, "plain")
     assert not list(sceau_env.settings.mail.outbox.glob("*.eml"))  # all went over SMTP

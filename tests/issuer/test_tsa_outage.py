@@ -35,7 +35,7 @@ BATCH_SIZE = 4
 
 def batch_size(workers: int) -> int:
     """Enough certificates that some are sent to sign after the TSA stops: a pool keeps up to
-    4 × workers in flight, and those may all be signed before the first one is stored."""
+    4 × workers in flight, and those may all be signed before the first one is taken."""
     return BATCH_SIZE if workers == 1 else 4 * workers + BATCH_SIZE
 
 
@@ -132,13 +132,13 @@ def test_batch_waits_for_the_tsa_and_finishes_when_it_is_back(
         sceau_env, certomancer_pki, tsa, workers=workers
     )
     waits: list[float] = []
-    stored = 0
+    signed = 0
 
     def stop_tsa_after_the_first(point: str) -> None:
-        nonlocal stored
-        if point == "after_store":
-            stored += 1
-            if stored == 1:
+        nonlocal signed
+        if point == "after_sign":
+            signed += 1
+            if signed == 1:
                 tsa.stop()
 
     def restart_tsa_after_two_waits(delay: float) -> None:

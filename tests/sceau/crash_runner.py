@@ -1,6 +1,8 @@
 """Runs `sceau issue` in-process and kills the process at the Nth pass through a named point.
 
-Used by the crash tests: `python -m tests.sceau.crash_runner CONFIG RESULTS POINT N`.
+Used by the crash tests: `python -m tests.sceau.crash_runner CONFIG RESULTS POINT N [GROUP]`,
+GROUP the certificates stored per commit (default: issuer.storing.STORE_GROUP), so that a
+small batch can be killed between two commits.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import issuer.storing
 from issuer.intake import read_results
 from issuer.pipeline import run_batch, stage_results
 from sceau import compose
@@ -25,6 +28,8 @@ def main() -> None:
         sys.argv[3],
         int(sys.argv[4]),
     )
+    if len(sys.argv) > 5:
+        issuer.storing.STORE_GROUP = int(sys.argv[5])
     seen = 0
 
     def fault(name: str) -> None:

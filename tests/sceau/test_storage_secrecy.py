@@ -108,7 +108,12 @@ def test_ciphertext_and_database_without_keys_give_back_no_pdf(sceau_env: SceauE
 def test_interrupted_issuance_keeps_no_readable_content_or_key(sceau_env: SceauEnv) -> None:
     results = subset_of_sample(sceau_env.root / "results.csv", 4)
     killed = run_module(
-        "tests.sceau.crash_runner", str(sceau_env.config_file), str(results), "after_store", "3"
+        "tests.sceau.crash_runner",
+        str(sceau_env.config_file),
+        str(results),
+        "after_store",
+        "1",
+        "2",  # two certificates per commit: killed after the first, two stored and two not
     )
     assert killed.returncode == 137, killed.stderr
     records = certificates(sceau_env.settings.database_url)
