@@ -15,7 +15,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,9 @@ from contracts.profile import PROFILE_PATH
 from contracts.receipt import Receipt, ReceiptIssuer
 from issuer.anchoring import utc
 from issuer.content import IssuerBranding
-from issuer.delivery import FlatMessage, Language, build_flat_delivery_email, candidate_language
+from issuer.delivery import FlatMessage, Language, candidate_language
 from issuer.delivery_pack import DeliveryPacks, write_pack
+from issuer.delivery_work import DeliveryWork, PreparedDelivery, prepare
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance, staged_json, staged_link_key
 from issuer.status_list import StatusListPolicy, receipt_status
@@ -52,15 +53,6 @@ DELIVER_GROUP = 16
 SEND_THREADS = 8
 # Messages built ahead per worker: each holds a PDF, so memory stays flat on large batches.
 AHEAD_PER_WORKER = 4
-
-
-@dataclass(frozen=True)
-class PreparedDelivery:
-    """One certificate ready to go: its receipt written, its message's parts gathered."""
-
-    cert_id: str
-    receipt_json: bytes
-    email: dict[str, Any] | None = field(repr=False)  # build_delivery_email's; None: a letter
 
 
 def deliver_batch(issuance: Issuance, batch_id: str) -> int:
@@ -171,12 +163,11 @@ def _built(
     """Each certificate prepared, with its message built, in order."""
     if issuance.workers <= 1 or len(waiting) <= DELIVER_GROUP:
         for cert_id in waiting:
-            prepared = prepare_delivery(issuance, session, cert_id, wraps=wraps)
-            yield prepared, _build_here(prepared)
+            yield prepare(gather_delivery(issuance, session, cert_id, wraps=wraps))
         return
     from issuer.signing_server import start_signing_server  # the one the signing used
 
-    ahead: deque[tuple[PreparedDelivery, Future[FlatMessage] | None]] = deque()
+    ahead: deque[Future[tuple[PreparedDelivery, FlatMessage | None]]] = deque()
     with ProcessPoolExecutor(
         max_workers=issuance.workers,
         mp_context=start_signing_server(),
@@ -184,29 +175,15 @@ def _built(
     ) as pool:
         try:
             for cert_id in waiting:
-                prepared = prepare_delivery(issuance, session, cert_id, wraps=wraps)
-                email = prepared.email
-                future = None if email is None else pool.submit(build_flat_delivery_email, **email)
-                ahead.append((prepared, future))
+                work = gather_delivery(issuance, session, cert_id, wraps=wraps)
+                ahead.append(pool.submit(prepare, work))
                 if len(ahead) >= AHEAD_PER_WORKER * issuance.workers:
-                    yield _taken(ahead.popleft())
+                    yield ahead.popleft().result()
             while ahead:
-                yield _taken(ahead.popleft())
+                yield ahead.popleft().result()
         finally:
-            for _, future in ahead:  # a failure: do not build the rest in vain
-                if future is not None:
-                    future.cancel()
-
-
-def _taken(
-    item: tuple[PreparedDelivery, Future[FlatMessage] | None],
-) -> tuple[PreparedDelivery, FlatMessage | None]:
-    prepared, future = item
-    return prepared, None if future is None else future.result()
-
-
-def _build_here(prepared: PreparedDelivery) -> FlatMessage | None:
-    return None if prepared.email is None else build_flat_delivery_email(**prepared.email)
+            for future in ahead:  # a failure: do not build the rest in vain
+                future.cancel()
 
 
 def deliver_certificate(
@@ -223,27 +200,23 @@ def deliver_certificate(
             deliver_certificate(issuance, cert_id, session=own)
             own.commit()
         return
-    prepared = prepare_delivery(issuance, session, cert_id)
-    flat = _build_here(prepared)
+    prepared, flat = prepare(gather_delivery(issuance, session, cert_id))
     send_delivery(issuance, prepared, flat)
     record_delivery(issuance, session, prepared, flat)
 
 
-def prepare_delivery(
+def gather_delivery(
     issuance: Issuance, session: Session, cert_id: str, *, wraps: Mapping[str, bytes] = {}
-) -> PreparedDelivery:
-    """Check the link opens the certificate, make its receipt, gather its message's parts
-    (`wraps`: candidates' key wraps read ahead, by certificate id; the others are queried)."""
+) -> DeliveryWork:
+    """Read what the certificate's delivery needs (`wraps`: candidates' key wraps read ahead,
+    by certificate id; the others are queried)."""
     cert = session.get(CertificateRecord, cert_id)
     if cert is None or cert.pending_link_key is None:
         raise IssuanceError(f"certificate {cert_id} cannot be delivered: no pending link")
     batch = session.get(BatchRecord, cert.batch_id)
     assert batch is not None
     link_key = staged_link_key(issuance, cert)
-    pdf = open_with_link_key(  # the link works
-        issuance.blobs, session, cert_id, link_key, wrapped=wraps.get(cert_id)
-    )
-    receipt_json = build_receipt(cert, batch, issuance.branding, session=session).to_json()
+    wrapped = wraps.get(cert_id) or _candidate_wrap(session, cert_id)
     email = None
     if cert.candidate_email:
         email = {
@@ -251,13 +224,18 @@ def prepare_delivery(
             "candidate_name": _candidate_name(issuance, cert),
             "certificate_id": cert_id,
             "private_link": private_link(issuance.branding, cert_id, link_key),
-            "pdf": pdf,
-            "receipt_json": receipt_json,
             "issuer_name": issuance.branding.name,
             "sender": issuance.sender,
             "language": message_language(issuance, cert),
         }
-    return PreparedDelivery(cert_id=cert_id, receipt_json=receipt_json, email=email)
+    return DeliveryWork(
+        cert_id=cert_id,
+        link_token=link_key.to_token(),
+        wrapped=wrapped,
+        sealed_pdf=issuance.blobs.get(cert_id),
+        receipt=receipt_fields(cert, batch, issuance.branding, session=session),
+        email=email,
+    )
 
 
 def send_delivery(issuance: Issuance, prepared: PreparedDelivery, flat: FlatMessage | None) -> None:
@@ -317,15 +295,20 @@ def open_with_link_key(
     """Decrypt a stored certificate with the candidate's link key (`wrapped`: the candidate's
     key wrap, when already read)."""
     if wrapped is None:
-        query = select(KeyWrapRecord.wrapped).where(
-            KeyWrapRecord.certificate_id == cert_id, KeyWrapRecord.kind == WrapKind.CANDIDATE
-        )
-        wrapped = session.exec(query).first()
-    if wrapped is None:
-        raise IssuanceError(f"certificate {cert_id} has no candidate key wrap")
+        wrapped = _candidate_wrap(session, cert_id)
     cert_bytes = bytes.fromhex(cert_id)
     data_key = unwrap_data_key(wrapped, link_key, associated_data=cert_bytes)
     return decrypt_document(blobs.get(cert_id), data_key, associated_data=cert_bytes)
+
+
+def _candidate_wrap(session: Session, cert_id: str) -> bytes:
+    query = select(KeyWrapRecord.wrapped).where(
+        KeyWrapRecord.certificate_id == cert_id, KeyWrapRecord.kind == WrapKind.CANDIDATE
+    )
+    wrapped = session.exec(query).first()
+    if wrapped is None:
+        raise IssuanceError(f"certificate {cert_id} has no candidate key wrap")
+    return wrapped
 
 
 def build_receipt(
@@ -337,13 +320,24 @@ def build_receipt(
 ) -> Receipt:
     """The public receipt of an anchored certificate; with a `session`, it also says where the
     status list is and which entry is the certificate's (the slot drawn at sealing)."""
+    return Receipt(**receipt_fields(cert, batch, branding, session=session))
+
+
+def receipt_fields(
+    cert: CertificateRecord,
+    batch: BatchRecord,
+    branding: IssuerBranding,
+    *,
+    session: Session | None = None,
+) -> dict[str, Any]:
+    """:func:`build_receipt`'s fields, not yet checked (a Receipt checks them as it is made)."""
     if batch.anchored_at is None or batch.block_number is None or batch.chain_id is None:
         raise IssuanceError(f"batch {batch.id} is not anchored yet")
     status = None
     if session is not None:
         policy = StatusListPolicy(public_base_url=branding.public_base_url)
         status = receipt_status(session, policy, issuer_id=cert.issuer_id, certificate_id=cert.id)
-    return Receipt(
+    return dict(
         status=status,
         certificate_id=cert.id,
         salt=cert.salt or "",

@@ -15,8 +15,9 @@ from multiprocessing import forkserver
 # What the fork server imports once, for every process forked from it. issuer.worker_lifetime
 # comes first: it arms the fork server to die with the process that started it. The signing
 # processes need only rendering and signing (issuer.signing_worker), and the delivery
-# processes only building messages (issuer.delivery): neither the database nor the chain.
-SIGNING_PRELOAD = ["issuer.worker_lifetime", "issuer.signing_worker", "issuer.delivery"]
+# processes only opening certificates and building messages (issuer.delivery_work): neither
+# the database nor the chain.
+SIGNING_PRELOAD = ["issuer.worker_lifetime", "issuer.signing_worker", "issuer.delivery_work"]
 
 
 def start_signing_server() -> multiprocessing.context.ForkServerContext:
