@@ -294,6 +294,10 @@ def build_flat_delivery_email(**fields: Any) -> FlatMessage:
 class Mailer(Protocol):
     """Sends one built message; raises DeliveryError when it cannot."""
 
+    # How many messages it may send at once, each from its own thread: a relay may cap the
+    # connections one client holds open (some accept three).
+    connections: int
+
     def send(self, message: EmailMessage) -> None:
         """Deliver `message` or raise DeliveryError."""
 
@@ -320,6 +324,8 @@ def _outbox_name(message_id: str, to: str, certificate_id: str) -> str:
 
 class OutboxMailer:
     """Writes each message as a `.eml` file in a directory, atomically (development, audits)."""
+
+    connections = 8  # files written at once: each waits on its flush to disk
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
@@ -399,9 +405,13 @@ class SmtpMailer:
         starttls: bool = False,
         timeout: float = 10.0,
         ssl_context: ssl.SSLContext | None = None,
+        connections: int = 3,
     ) -> None:
         if (username is None) != (password is None):
             raise ValueError("Give both an SMTP username and a password, or neither.")
+        if connections < 1:
+            raise ValueError("An SMTP mailer needs at least one connection.")
+        self.connections = connections
         self.host = host
         self.port = port
         self.username = username

@@ -49,8 +49,6 @@ from offchain_store.statuses import StatusSlotRecord
 # Certificates delivered per commit. A crash re-sends at most this many messages (the same
 # Message-ID and outbox file each time): delivery stays at least once, never lost.
 DELIVER_GROUP = 16
-# Receipts written and messages sent at once (each waits on a disk flush or on the SMTP server).
-SEND_THREADS = 8
 # Messages built ahead per worker: each holds a PDF, so memory stays flat on large batches.
 AHEAD_PER_WORKER = 4
 
@@ -77,7 +75,11 @@ def deliver_batch(issuance: Issuance, batch_id: str) -> int:
         held_slots = _batch_slots(session, batch_id)
         wraps = _candidate_wraps(session, batch_id)
         issuance.progress.start("deliver", len(waiting))
-        with ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="send") as senders:
+        # Receipts are written and messages sent on threads, as many as the mailer's
+        # connections (each waits on a flush to disk or on the relay); a group is recorded
+        # and committed once all of its messages went.
+        threads = max(1, issuance.mailer.connections)
+        with ThreadPoolExecutor(threads, thread_name_prefix="send") as senders:
             sent: list[_Sending] = []
             try:
                 for prepared, flat in _built(issuance, session, waiting, wraps):

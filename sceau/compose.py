@@ -90,6 +90,7 @@ def mailer(settings: Settings) -> Mailer:
             username=mail.smtp_username,
             password=mail.smtp_password,
             starttls=mail.smtp_starttls,
+            connections=mail.smtp_connections,
         )
     return OutboxMailer(mail.outbox)
 

@@ -73,6 +73,8 @@ class MailSettings(BaseModel):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
+    # Messages sent at once, each on its own connection (a relay may cap them per client).
+    smtp_connections: int = Field(default=3, ge=1, le=32)
 
 
 class RetentionSettings(BaseModel):

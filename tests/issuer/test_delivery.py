@@ -382,3 +382,17 @@ def test_a_resend_after_a_crash_between_sending_and_recording_is_the_same_messag
         (resent,) = [r for r in received[3:] if r.message_id == first.message_id]
         assert _body(resent.message, "plain") == _body(first.message, "plain")
     assert not list(sceau_env.settings.mail.outbox.glob("*.eml"))  # all went over SMTP
+
+
+def test_smtp_connections_come_from_the_mail_settings_and_are_at_least_one() -> None:
+    from sceau.compose import mailer
+    from sceau.settings import MailSettings, Settings
+
+    settings = Settings(mail=MailSettings(smtp_host="127.0.0.1", smtp_connections=1))
+    built = mailer(settings)
+    assert isinstance(built, SmtpMailer) and built.connections == 1
+    assert mailer(Settings()).connections == OutboxMailer.connections
+    with pytest.raises(ValidationError, match="smtp_connections"):
+        MailSettings(smtp_connections=0)
+    with pytest.raises(ValueError, match="at least one connection"):
+        SmtpMailer("127.0.0.1", 25, connections=0)
