@@ -6,11 +6,14 @@ the message body and nowhere else (never a log line, a repr or an error message)
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
 import logging
 import os
+import quopri
+import secrets
 import smtplib
 import ssl
 import tempfile
@@ -193,7 +196,9 @@ def _html_body(message: DeliveryMessage) -> str:
     )
 
 
-def _render(message: DeliveryMessage, date: datetime) -> EmailMessage:
+def _headed(message: DeliveryMessage, date: datetime) -> EmailMessage:
+    """The message's own headers (the ones a candidate's data goes into, folded and encoded by
+    the email package), without a body yet."""
     email = EmailMessage(policy=policy.SMTP)
     email["From"] = Address(display_name=message.issuer_name, addr_spec=message.sender)
     email["To"] = Address(display_name=message.candidate_name, addr_spec=message.to)
@@ -201,6 +206,11 @@ def _render(message: DeliveryMessage, date: datetime) -> EmailMessage:
     email["Date"] = format_datetime(date)
     email["Message-ID"] = message.message_id
     email[CERTIFICATE_HEADER] = message.certificate_id
+    return email
+
+
+def _render(message: DeliveryMessage, date: datetime) -> EmailMessage:
+    email = _headed(message, date)
     email.set_content(_text_body(message))
     email.add_alternative(_html_body(message), subtype="html")
     cid = message.certificate_id
@@ -276,19 +286,76 @@ class FlatMessage:
 
 def flatten(message: EmailMessage) -> FlatMessage:
     """The message as the bytes an outbox or an SMTP server receives."""
+    return _flat(message, message.as_bytes(policy=policy.SMTP))
+
+
+def build_flat_delivery_email(**fields: Any) -> FlatMessage:
+    """build_delivery_email, flattened: what a delivery worker returns.
+
+    The same message, part for part, as flattening :func:`build_delivery_email`'s (a test
+    parses both), written at a quarter of the cost: the headers come from the email package,
+    the MIME body is written here (quoted-printable text, base64 attachments, 7-bit clean)."""
+    date = fields.pop("date", None)
+    try:
+        message = DeliveryMessage(**fields)
+    except ValidationError as error:
+        raise DeliveryError(_invalid_delivery(str(fields.get("certificate_id")), error)) from None
+    head = _headed(message, date or datetime.now(UTC))
+    mixed, alternative = _boundary(), _boundary()
+    head["MIME-Version"] = "1.0"
+    head["Content-Type"] = f'multipart/mixed; boundary="{mixed}"'
+    head["Content-Language"] = message.language
+    cid = message.certificate_id
+    body = b"".join(
+        (
+            _opening(mixed, f'multipart/alternative; boundary="{alternative}"', None, None),
+            _text_part(alternative, "plain", _text_body(message)),
+            _text_part(alternative, "html", _html_body(message)),
+            b"--" + alternative.encode() + b"--\r\n",
+            _attachment(mixed, "application/pdf", f"certificate-{cid}.pdf", message.pdf),
+            _attachment(mixed, "application/json", f"receipt-{cid}.json", message.receipt_json),
+            b"--" + mixed.encode() + b"--\r\n",
+        )
+    )
+    fold = policy.SMTP.fold_binary  # as the generator writes them, without a body
+    headers = b"".join(fold(name, value) for name, value in head.raw_items()) + b"\r\n"
+    return _flat(head, headers + body)
+
+
+def _boundary() -> str:
+    # "=_" never occurs in quoted-printable or base64 text; the random part, never by chance.
+    return "=_sceau_" + secrets.token_hex(16)
+
+
+def _opening(boundary: str, content_type: str, encoding: str | None, filename: str | None) -> bytes:
+    lines = [f"--{boundary}", f"Content-Type: {content_type}"]
+    if encoding is not None:
+        lines.append(f"Content-Transfer-Encoding: {encoding}")
+    if filename is not None:
+        lines.append(f'Content-Disposition: attachment; filename="{filename}"')
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+
+def _text_part(boundary: str, subtype: str, text: str) -> bytes:
+    encoded = quopri.encodestring(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    opening = _opening(boundary, f'text/{subtype}; charset="utf-8"', "quoted-printable", None)
+    return opening + encoded + b"\r\n"  # the line break before a boundary is the boundary's
+
+
+def _attachment(boundary: str, content_type: str, filename: str, data: bytes) -> bytes:
+    encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    return _opening(boundary, content_type, "base64", filename) + encoded + b"\r\n"
+
+
+def _flat(message: EmailMessage, wire: bytes) -> FlatMessage:
     return FlatMessage(
         message_id=str(message.get("Message-ID", "")),
         to=str(message.get("To", "")),
         certificate_id=str(message.get(CERTIFICATE_HEADER, "")).strip(),
         envelope_from=getaddresses([str(message.get("Sender") or message.get("From", ""))])[0][1],
         envelope_to=tuple(a for _, a in getaddresses([str(v) for v in message.get_all("To", [])])),
-        wire=message.as_bytes(policy=policy.SMTP),
+        wire=wire,
     )
-
-
-def build_flat_delivery_email(**fields: Any) -> FlatMessage:
-    """build_delivery_email, flattened: what a delivery worker returns."""
-    return flatten(build_delivery_email(**fields))
 
 
 class Mailer(Protocol):

@@ -24,6 +24,7 @@ from issuer.delivery import (
     OutboxMailer,
     SmtpMailer,
     build_delivery_email,
+    build_flat_delivery_email,
     certificate_message_id,
     flatten,
     outbox_file_name,
@@ -43,6 +44,10 @@ SENT_AT = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
 
 def _email(**changes: Any) -> EmailMessage:
+    return build_delivery_email(**_arguments(**changes))
+
+
+def _arguments(**changes: Any) -> dict[str, Any]:
     arguments: dict[str, Any] = {
         "to": "jeanne.martin@example.net",
         "candidate_name": "Jeanne Martin-Lefèvre",
@@ -55,7 +60,7 @@ def _email(**changes: Any) -> EmailMessage:
         "language": "fr",
         "date": SENT_AT,
     }
-    return build_delivery_email(**(arguments | changes))
+    return arguments | changes
 
 
 def _parse(raw: bytes) -> EmailMessage:
@@ -396,3 +401,60 @@ def test_smtp_connections_come_from_the_mail_settings_and_are_at_least_one() -> 
         MailSettings(smtp_connections=0)
     with pytest.raises(ValueError, match="at least one connection"):
         SmtpMailer("127.0.0.1", 25, connections=0)
+
+
+def _parts(raw: bytes) -> dict[str, Any]:
+    """What a mail client reads of a message: its headers (but the boundaries), its bodies,
+    its attachments, and what the parser found wrong."""
+    message = _parse(raw)
+    headers = {name: str(value) for name, value in message.items() if name != "Content-Type"}
+    return {
+        "headers": headers,
+        "type": message.get_content_type(),
+        "plain": _body(message, "plain"),
+        "html": _body(message, "html"),
+        "attachments": [
+            (part.get_content_type(), part.get_filename(), part.get_payload(decode=True))
+            for part in message.iter_attachments()
+        ],
+        "defects": [defect for part in message.walk() for defect in part.defects],
+    }
+
+
+@pytest.mark.parametrize(
+    ("candidate_name", "issuer_name", "language"),
+    [
+        ("Jeanne Martin-Lefèvre", "Centre d'examens de Lyon", "fr"),
+        ("فاطمة الزهراء", "Bench & Co.", "en"),
+        ("王小明", "Institut français — Pékin", "fr"),
+        ("", "X", "en"),
+        ("A" * 120 + " Ñandú", "Ümlaut GmbH, Zertifizierungsstelle für Prüfungen", "fr"),
+    ],
+)
+def test_the_flat_message_reads_as_the_email_package_s_own(
+    candidate_name: str, issuer_name: str, language: str
+) -> None:
+    arguments = _arguments(
+        candidate_name=candidate_name, issuer_name=issuer_name, language=language
+    )
+    reference = flatten(build_delivery_email(**arguments))
+    flat = build_flat_delivery_email(**arguments)
+
+    assert _parts(flat.wire) == _parts(reference.wire)
+    assert not _parts(flat.wire)["defects"]
+    assert (flat.message_id, flat.to, flat.envelope_from, flat.envelope_to) == (
+        reference.message_id,
+        reference.to,
+        reference.envelope_from,
+        reference.envelope_to,
+    )
+    assert flat.certificate_id == reference.certificate_id == CERTIFICATE_ID
+    lines = flat.wire.split(b"\r\n")
+    assert flat.wire.isascii() and max(len(line) for line in lines) <= 998  # 7-bit, RFC 5322
+    assert b"\n" not in flat.wire.replace(b"\r\n", b"")  # CRLF line ends only
+
+
+def test_the_flat_message_names_its_invalid_fields_without_their_values() -> None:
+    with pytest.raises(DeliveryError) as raised:
+        build_flat_delivery_email(**_arguments(to="not an address <x@y>"))
+    assert "to" in str(raised.value) and "not an address" not in str(raised.value)
