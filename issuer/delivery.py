@@ -17,6 +17,7 @@ import secrets
 import smtplib
 import ssl
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -365,6 +366,9 @@ class Mailer(Protocol):
     # connections one client holds open (some accept three).
     connections: int
 
+    def close(self) -> None:
+        """End what the sending keeps open (connections); sending again opens them again."""
+
     def send(self, message: EmailMessage) -> None:
         """Deliver `message` or raise DeliveryError."""
 
@@ -396,6 +400,9 @@ class OutboxMailer:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+
+    def close(self) -> None:
+        """Nothing is kept open between messages."""
 
     def send(self, message: EmailMessage) -> None:
         """Write `message` to the outbox; the same message sent twice leaves one file."""
@@ -486,9 +493,25 @@ class SmtpMailer:
         self.starttls = starttls
         self.timeout = timeout
         self._ssl_context = ssl_context
+        # One connection per sending thread, kept for the next message (no new handshake, TLS
+        # and login each time); close() ends them all.
+        self._local = threading.local()
+        self._open: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"SmtpMailer(host={self.host!r}, port={self.port}, starttls={self.starttls})"
+
+    def close(self) -> None:
+        """Say QUIT on every connection kept open; the next message opens a new one."""
+        with self._lock:
+            clients, self._open = self._open, []
+            self._local = threading.local()
+        for client in clients:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
 
     def send(self, message: EmailMessage) -> None:
         """Send `message`; raise DeliveryError if the server is unreachable or refuses it."""
@@ -512,16 +535,53 @@ class SmtpMailer:
     def _send(self, message: FlatMessage) -> None:
         envelope = (message.envelope_from, *message.envelope_to)
         options = [] if all(a.isascii() for a in envelope) else ["SMTPUTF8", "BODY=8BITMIME"]
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as client:
+        kept = getattr(self._local, "client", None)
+        client = kept or self._connect()
+        try:
+            refused = client.sendmail(
+                message.envelope_from, list(message.envelope_to), message.wire, options
+            )
+        except smtplib.SMTPServerDisconnected:
+            self._drop(client)
+            if kept is None:
+                raise
+            # The kept connection was closed by the relay (idle too long): once more, afresh.
+            client = self._connect()
+            try:
+                refused = client.sendmail(
+                    message.envelope_from, list(message.envelope_to), message.wire, options
+                )
+            except BaseException:
+                self._drop(client)
+                raise
+        except BaseException:
+            self._drop(client)  # in an unknown state: the next message starts afresh
+            raise
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+    def _connect(self) -> smtplib.SMTP:
+        client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.starttls:
                 client.starttls(context=self._ssl_context or ssl.create_default_context())
             if self.username is not None and self._password is not None:
                 client.login(self.username, self._password.get_secret_value())
-            refused = client.sendmail(
-                message.envelope_from, list(message.envelope_to), message.wire, options
-            )
-        if refused:
-            raise smtplib.SMTPRecipientsRefused(refused)
+        except BaseException:
+            client.close()
+            raise
+        with self._lock:
+            self._open.append(client)
+            self._local.client = client
+        return client
+
+    def _drop(self, client: smtplib.SMTP) -> None:
+        with self._lock:
+            if client in self._open:
+                self._open.remove(client)
+            if getattr(self._local, "client", None) is client:
+                self._local.client = None
+        client.close()
 
 
 def _smtp_reason(error: smtplib.SMTPException) -> str:

@@ -89,9 +89,12 @@ def deliver_batch(issuance: Issuance, batch_id: str) -> int:
                         group, sent = sent, []
                         _record_sent(issuance, session, group)
             finally:
-                # A certificate's records change only once its message is sent: what was
-                # delivered before a failure (the SMTP server down) is recorded as delivered.
-                _record_sent(issuance, session, sent)
+                try:
+                    # A certificate's records change only once its message is sent: what was
+                    # delivered before a failure (the SMTP server down) is recorded as such.
+                    _record_sent(issuance, session, sent)
+                finally:
+                    issuance.mailer.close()  # the batch's connections to the relay end here
         del held, held_slots
     write_pack(delivery_packs(issuance), batch_id)  # removed again when no letter waits
     with Session(issuance.engine) as session:

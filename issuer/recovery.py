@@ -89,7 +89,10 @@ def recover_link(recovery: Recovery, cert_id: str, recovery_key: PrivateKey) -> 
         )
         message.replace_header("Message-ID", recovery_message_id(cert_id, recovery.sender))
         session.commit()  # the new wrap first: if sending fails, recovering again works
-        recovery.mailer.send(message)
+        try:
+            recovery.mailer.send(message)
+        finally:
+            recovery.mailer.close()  # one message: no connection is kept waiting
         return cert.candidate_email
 
 

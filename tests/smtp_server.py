@@ -37,6 +37,7 @@ class ReceivedMessage:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     raw: bytes = field(repr=False)
+    peer: tuple[str, int] = ("", 0)  # the client's end of the connection it came on
 
     @property
     def message(self) -> EmailMessage:
@@ -68,7 +69,11 @@ class _KeepEveryMessage:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             stem = f"{next(self._arrivals):06d}-{uuid.uuid4().hex[:8]}"
-        about = {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos)}
+        about = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "peer": list(session.peer),  # the client's address and port: one per connection
+        }
         _write_whole(self.directory / f"{stem}.json", json.dumps(about).encode())
         _write_whole(self.directory / f"{stem}.eml", bytes(envelope.original_content))
         return "250 Message accepted for delivery"
@@ -94,6 +99,7 @@ class SmtpServer:
                     mail_from=str(about["mail_from"]),
                     rcpt_tos=tuple(about["rcpt_tos"]),
                     raw=path.read_bytes(),
+                    peer=(str(about["peer"][0]), int(about["peer"][1])),
                 )
             )
         return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -458,3 +459,37 @@ def test_the_flat_message_names_its_invalid_fields_without_their_values() -> Non
     with pytest.raises(DeliveryError) as raised:
         build_flat_delivery_email(**_arguments(to="not an address <x@y>"))
     assert "to" in str(raised.value) and "not an address" not in str(raised.value)
+
+
+def test_smtp_mailer_keeps_one_connection_per_thread_until_closed(smtp_server: SmtpServer) -> None:
+    mailer = SmtpMailer("127.0.0.1", smtp_server.port, timeout=5)
+    for n in range(3):
+        mailer.send_flat(flatten(_email(to=f"candidate.{n}@example.net")))
+    mailer.close()
+    mailer.send_flat(flatten(_email(to="after.close@example.net")))
+    mailer.close()
+
+    received = smtp_server.received()
+    assert [r.rcpt_tos for r in received] == [
+        ("candidate.0@example.net",),
+        ("candidate.1@example.net",),
+        ("candidate.2@example.net",),
+        ("after.close@example.net",),
+    ]
+    peers = [r.peer for r in received]
+    assert peers[0] == peers[1] == peers[2]  # one connection for the three
+    assert peers[3] != peers[0]  # a new one after close()
+
+
+def test_smtp_mailer_sends_again_on_a_new_connection_when_the_relay_closed_it(
+    smtp_server: SmtpServer,
+) -> None:
+    mailer = SmtpMailer("127.0.0.1", smtp_server.port, timeout=5)
+    mailer.send_flat(flatten(_email(to="first@example.net")))
+    kept = mailer._local.client
+    kept.sock.shutdown(socket.SHUT_RDWR)  # as a relay ending an idle connection
+    mailer.send_flat(flatten(_email(to="second@example.net")))
+    mailer.close()
+
+    first, second = smtp_server.received()
+    assert second.rcpt_tos == ("second@example.net",) and second.peer != first.peer
