@@ -283,35 +283,32 @@ def open_share(
 ) -> OpenedCertificate:
     """Open a living share with its key; the opening is counted and logged.
 
-    One query reads the share, its certificate and its key wrap; one commit counts and logs
+    One query reads the share, its certificate and its key wrap; the blob is read and opened
+    with no database connection held (an S3 read may take a while); one commit counts and logs
     the opening (on SQLite without an fsync of its own: see `relaxed_sync`).
     """
     if not _is_id(share_id):
         raise ShareNotFound()
-    with (
-        engine.connect() as connection,
-        relaxed_sync(connection),
-        Session(connection, expire_on_commit=False) as session,
-    ):
+    with Session(engine, expire_on_commit=False) as session:
         share, record, wrap = _share_to_open(session, share_id)
-        if share.ended_at is not None:
-            raise ShareEnded(_utc(share.ended_at))
-        if _utc(share.expires_at) <= now:
-            raise ShareExpired(_utc(share.expires_at))
-        data_key = _unwrap_with(wrap, share_key, record.id)
-        # Decrypted before the opening counts: a store outage does not use up a limited share.
-        pdf = decrypt_document(
-            blobs.get(record.id), data_key, associated_data=bytes.fromhex(record.id)
-        )
-        session.expunge_all()  # the snapshot read above, as the caller gets it
-        with write_turn(connection):
-            counted = connection.execute(_COUNT_OPENING, {"share_id": share.id})
-            if counted.rowcount != 1:
-                session.rollback()  # within the turn: the next writer finds the database free
-                raise ShareExhausted(share.max_opens or 0)
-            log = {"certificate_id": record.id, "share_id": share.id, "opened_at": now}
-            connection.execute(_LOG_OPENING, {**log, "client": client[:120]})
-            session.commit()
+        session.expunge_all()  # what was read, as the caller gets it
+    if share.ended_at is not None:
+        raise ShareEnded(_utc(share.ended_at))
+    if _utc(share.expires_at) <= now:
+        raise ShareExpired(_utc(share.expires_at))
+    data_key = _unwrap_with(wrap, share_key, record.id)
+    # Decrypted before the opening counts: a store outage does not use up a limited share.
+    pdf = decrypt_document(blobs.get(record.id), data_key, associated_data=bytes.fromhex(record.id))
+    with engine.connect() as connection, relaxed_sync(connection), write_turn(connection):
+        # The count holds only while the share has opens left (a conditional update, so two
+        # openings of a share's last open never both count).
+        counted = connection.execute(_COUNT_OPENING, {"share_id": share.id})
+        if counted.rowcount != 1:
+            connection.rollback()  # within the turn: the next writer finds the database free
+            raise ShareExhausted(share.max_opens or 0)
+        log = {"certificate_id": record.id, "share_id": share.id, "opened_at": now}
+        connection.execute(_LOG_OPENING, {**log, "client": client[:120]})
+        connection.commit()
     return OpenedCertificate(record=record, pdf=pdf, share=share)
 
 

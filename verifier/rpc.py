@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts.errors import RegistryError, RpcUnavailable
+from verifier.turns import waiting
 
 DEFAULT_TIMEOUT = 5.0
 _NO_ANSWER = (OSError, http.client.HTTPException)
@@ -130,9 +131,10 @@ class HttpSession:
         for attempt in (1, 2):
             connection, reused = self._connection(timeout)
             try:
-                connection.request("POST", target, body, {"Content-Type": "application/json"})
-                answer = connection.getresponse()
-                content = answer.read()
+                with waiting():  # a server's thread gives its turn away meanwhile
+                    connection.request("POST", target, body, {"Content-Type": "application/json"})
+                    answer = connection.getresponse()
+                    content = answer.read()
             except (ConnectionError, http.client.RemoteDisconnected, http.client.CannotSendRequest):
                 self.close()
                 if reused and attempt == 1:

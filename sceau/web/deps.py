@@ -9,15 +9,25 @@ from fastapi import Depends, Request
 from sceau.web.state import AppState
 
 
-def app_state(request: Request) -> AppState:
+def state_of(request: Request) -> AppState:
+    """The process's AppState, which the app was built with."""
     state: AppState = request.app.state.sceau
     return state
+
+
+# The dependencies below do no I/O: as coroutines they run on the event loop, where a plain
+# function would cost each request a hop to a worker thread and back (FastAPI runs sync
+# dependencies in its thread pool).
+
+
+async def app_state(request: Request) -> AppState:
+    return state_of(request)
 
 
 State = Annotated[AppState, Depends(app_state)]
 
 
-def client_hint(request: Request) -> str:
+async def client_hint(request: Request) -> str:
     """An approximate description of the client for the candidate's access log: never a full IP."""
     agent = request.headers.get("user-agent", "")
     browser = next(

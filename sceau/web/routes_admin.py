@@ -22,7 +22,7 @@ from offchain_store.tokens import (
     authenticate,
     require_role,
 )
-from sceau.web.deps import State, app_state
+from sceau.web.deps import State, state_of
 from sceau.web.json_bodies import StrictJsonRoute
 from sceau.web.schemas import JSON_BODY_ERRORS, error_answers
 
@@ -48,7 +48,7 @@ def requires(*roles: AdminRole) -> Callable[..., AdminTokenRecord]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
     ) -> AdminTokenRecord:
-        state = app_state(request)
+        state = state_of(request)
         if credentials is None:
             raise MalformedAdminToken()
         token = authenticate(state.engine, credentials.credentials.strip(), now=state.now())

@@ -21,7 +21,8 @@ from sceau.web.schemas import (
     SharedCertificateBody,
     error_answers,
 )
-from verifier.share_link import verify_share
+from sceau.web.state import AppState
+from verifier.share_link import VerificationContext, verify_share
 from verifier.status import public_status, receipt_for_hash
 from verifier.upload import verify_uploaded
 
@@ -94,8 +95,16 @@ def verify_pdf(
 )
 def open_shared(share_id: str, body: LinkKeyBody, state: State, client: ClientHint) -> Response:
     """Open a share with its key (from the link's fragment) and verify the certificate."""
+    context = state.verification()
+    with state.opening_turns.held():  # see verifier.turns: its waits give the turn away
+        return _opened(state, context, share_id, body, client)
+
+
+def _opened(
+    state: AppState, context: VerificationContext, share_id: str, body: LinkKeyBody, client: str
+) -> Response:
     shared = verify_share(
-        state.verification(), share_id=share_id, token=body.key, now=state.now(), client=client
+        context, share_id=share_id, token=body.key, now=state.now(), client=client
     )
     answer = SharedCertificateBody(
         report=shared.report.model_dump(mode="json"),

@@ -28,8 +28,11 @@ from sceau import compose
 from sceau.settings import Settings
 from verifier.chain import ChainCache
 from verifier.share_link import VerificationContext
+from verifier.turns import Turns
 
 PROFILE_TTL_SECONDS = 60.0
+# Two: one thread's Python runs while another's C code (decryption, SQLite) runs beside it.
+OPENING_TURNS = 2
 
 
 @dataclass
@@ -50,6 +53,9 @@ class AppState:
     _building_issuance: threading.Lock = field(default_factory=threading.Lock)
     # One revoking account per process: its transactions are sent one after another.
     revoking: threading.Lock = field(default_factory=threading.Lock)
+    # Share openings running Python at once (verifier.turns); their waits on the chain node and
+    # the blob store give the turn away, so more wait side by side.
+    opening_turns: Turns = field(default_factory=lambda: Turns(OPENING_TURNS))
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
