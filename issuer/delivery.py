@@ -242,21 +242,25 @@ def build_delivery_email(
 
     Raises DeliveryError, naming the fields at fault but never echoing their values.
     """
-    try:
-        message = DeliveryMessage(
-            to=to,
-            sender=sender,
-            candidate_name=candidate_name,
-            issuer_name=issuer_name,
-            certificate_id=certificate_id,
-            private_link=SecretStr(private_link),
-            pdf=pdf,
-            receipt_json=receipt_json,
-            language=language,
-        )
-    except ValidationError as error:
-        raise DeliveryError(_invalid_delivery(certificate_id, error)) from None
+    message = _validated(
+        to=to,
+        sender=sender,
+        candidate_name=candidate_name,
+        issuer_name=issuer_name,
+        certificate_id=certificate_id,
+        private_link=SecretStr(private_link),
+        pdf=pdf,
+        receipt_json=receipt_json,
+        language=language,
+    )
     return _render(message, date or datetime.now(UTC))
+
+
+def _validated(**fields: Any) -> DeliveryMessage:
+    try:
+        return DeliveryMessage(**fields)
+    except ValidationError as error:
+        raise DeliveryError(_invalid_delivery(str(fields.get("certificate_id")), error)) from None
 
 
 def _invalid_delivery(certificate_id: str, error: ValidationError) -> str:
@@ -297,10 +301,7 @@ def build_flat_delivery_email(**fields: Any) -> FlatMessage:
     parses both), written at a quarter of the cost: the headers come from the email package,
     the MIME body is written here (quoted-printable text, base64 attachments, 7-bit clean)."""
     date = fields.pop("date", None)
-    try:
-        message = DeliveryMessage(**fields)
-    except ValidationError as error:
-        raise DeliveryError(_invalid_delivery(str(fields.get("certificate_id")), error)) from None
+    message = _validated(**fields)
     head = _headed(message, date or datetime.now(UTC))
     mixed, alternative = _boundary(), _boundary()
     head["MIME-Version"] = "1.0"
@@ -535,28 +536,23 @@ class SmtpMailer:
     def _send(self, message: FlatMessage) -> None:
         envelope = (message.envelope_from, *message.envelope_to)
         options = [] if all(a.isascii() for a in envelope) else ["SMTPUTF8", "BODY=8BITMIME"]
-        kept = getattr(self._local, "client", None)
-        client = kept or self._connect()
-        try:
-            refused = client.sendmail(
-                message.envelope_from, list(message.envelope_to), message.wire, options
-            )
-        except smtplib.SMTPServerDisconnected:
-            self._drop(client)
-            if kept is None:
-                raise
-            # The kept connection was closed by the relay (idle too long): once more, afresh.
-            client = self._connect()
+        while True:
+            kept = getattr(self._local, "client", None)
+            client = kept or self._connect()
             try:
                 refused = client.sendmail(
                     message.envelope_from, list(message.envelope_to), message.wire, options
                 )
-            except BaseException:
+                break
+            except smtplib.SMTPServerDisconnected:
                 self._drop(client)
+                if kept is None:
+                    raise
+                # The kept connection was closed by the relay (idle too long): once more, on
+                # a new one (which, being new, is not tried again).
+            except BaseException:
+                self._drop(client)  # in an unknown state: the next message starts afresh
                 raise
-        except BaseException:
-            self._drop(client)  # in an unknown state: the next message starts afresh
-            raise
         if refused:
             raise smtplib.SMTPRecipientsRefused(refused)
 

@@ -35,14 +35,19 @@ class DeliveryWork:
     email: dict[str, Any] | None = field(repr=False)  # the message's, but the PDF and receipt
 
 
+def open_sealed(cert_id: str, sealed_pdf: bytes, wrapped: bytes, link_key: LinkKey) -> bytes:
+    """The stored certificate, decrypted with the data key that `link_key` unwraps."""
+    cert_bytes = bytes.fromhex(cert_id)
+    data_key = unwrap_data_key(wrapped, link_key, associated_data=cert_bytes)
+    return decrypt_document(sealed_pdf, data_key, associated_data=cert_bytes)
+
+
 def prepare(work: DeliveryWork) -> tuple[PreparedDelivery, FlatMessage | None]:
     """Check the link opens the certificate, make its receipt, build its message (none for a
     letter). Needs no database: a delivery worker process runs it."""
     bulk_keccak256()  # the receipt's check hashes its proof: in C, loaded once per process
-    cert_bytes = bytes.fromhex(work.cert_id)
     link_key = LinkKey.from_token(work.link_token)
-    data_key = unwrap_data_key(work.wrapped, link_key, associated_data=cert_bytes)
-    pdf = decrypt_document(work.sealed_pdf, data_key, associated_data=cert_bytes)  # it opens
+    pdf = open_sealed(work.cert_id, work.sealed_pdf, work.wrapped, link_key)  # the link works
     receipt_json = Receipt(**work.receipt).to_json()
     prepared = PreparedDelivery(cert_id=work.cert_id, receipt_json=receipt_json)
     if work.email is None:

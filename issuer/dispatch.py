@@ -27,13 +27,13 @@ from issuer.anchoring import utc
 from issuer.content import IssuerBranding
 from issuer.delivery import FlatMessage, Language, candidate_language
 from issuer.delivery_pack import DeliveryPacks, write_pack
-from issuer.delivery_work import DeliveryWork, PreparedDelivery, prepare
+from issuer.delivery_work import DeliveryWork, PreparedDelivery, open_sealed, prepare
 from issuer.errors import IssuanceError
 from issuer.pipeline import Issuance, staged_json, staged_link_key
 from issuer.status_list import StatusListPolicy, receipt_status
 from issuer.worker_lifetime import die_with_parent
 from offchain_store.blobs import BlobStore
-from offchain_store.crypto import LinkKey, decrypt_document, unwrap_data_key
+from offchain_store.crypto import LinkKey
 from offchain_store.erasure import forget_erased_rows
 from offchain_store.records import (
     BatchRecord,
@@ -72,14 +72,13 @@ def deliver_batch(issuance: Issuance, batch_id: str) -> int:
         # are read in three queries and found in the session after (not one query each).
         held = session.exec(query).all()
         waiting = [cert.id for cert in held]
-        held_slots = _batch_slots(session, batch_id)
+        held_slots = _batch_slots(session, batch_id)  # noqa: F841  # held, as said above
         wraps = _candidate_wraps(session, batch_id)
         issuance.progress.start("deliver", len(waiting))
         # Receipts are written and messages sent on threads, as many as the mailer's
         # connections (each waits on a flush to disk or on the relay); a group is recorded
         # and committed once all of its messages went.
-        threads = max(1, issuance.mailer.connections)
-        with ThreadPoolExecutor(threads, thread_name_prefix="send") as senders:
+        with ThreadPoolExecutor(issuance.mailer.connections, thread_name_prefix="send") as senders:
             sent: list[_Sending] = []
             try:
                 for prepared, flat in _built(issuance, session, waiting, wraps):
@@ -95,7 +94,6 @@ def deliver_batch(issuance: Issuance, batch_id: str) -> int:
                     _record_sent(issuance, session, sent)
                 finally:
                     issuance.mailer.close()  # the batch's connections to the relay end here
-        del held, held_slots
     write_pack(delivery_packs(issuance), batch_id)  # removed again when no letter waits
     with Session(issuance.engine) as session:
         batch = session.get(BatchRecord, batch_id)
@@ -290,20 +288,10 @@ def delivery_packs(issuance: Issuance) -> DeliveryPacks:
 
 
 def open_with_link_key(
-    blobs: BlobStore,
-    session: Session,
-    cert_id: str,
-    link_key: LinkKey,
-    *,
-    wrapped: bytes | None = None,
+    blobs: BlobStore, session: Session, cert_id: str, link_key: LinkKey
 ) -> bytes:
-    """Decrypt a stored certificate with the candidate's link key (`wrapped`: the candidate's
-    key wrap, when already read)."""
-    if wrapped is None:
-        wrapped = _candidate_wrap(session, cert_id)
-    cert_bytes = bytes.fromhex(cert_id)
-    data_key = unwrap_data_key(wrapped, link_key, associated_data=cert_bytes)
-    return decrypt_document(blobs.get(cert_id), data_key, associated_data=cert_bytes)
+    """Decrypt a stored certificate with the candidate's link key."""
+    return open_sealed(cert_id, blobs.get(cert_id), _candidate_wrap(session, cert_id), link_key)
 
 
 def _candidate_wrap(session: Session, cert_id: str) -> bytes:

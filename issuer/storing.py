@@ -261,21 +261,19 @@ def store_signed_pdf(
     pdf: bytes,
     *,
     session: Session | None = None,
-    blobs: BlobStore | None = None,
 ) -> bool:
     """Encrypt under a fresh data key, store it, and wrap the key for the candidate and recovery.
 
     Returns False, storing nothing, when the certificate was stored already (another worker
     signed it first): a certificate is stored once. With a `session`, the records are changed
-    in it and the caller commits; with the session, `blobs` (a WriteBehind) may take the
-    writes, which the caller then settles before that commit.
+    in it and the caller commits.
     """
     if session is None:
         with Session(issuance.engine) as own:
             done = store_signed_pdf(issuance, cert_id, pdf, session=own)
             own.commit()
         return done
-    return store_signed_group(issuance, [(cert_id, pdf)], session=session, blobs=blobs) == 1
+    return store_signed_group(issuance, [(cert_id, pdf)], session=session) == 1
 
 
 def store_signed_group(
@@ -302,6 +300,7 @@ def store_signed_group(
     )
     records = {record.id: record for record in session.exec(query).all()}
     wraps: list[dict[str, Any]] = []
+    stored_ids: list[str] = []
     now = datetime.now(UTC)
     for cert_id, pdf in signed:
         record = records.get(cert_id)
@@ -332,9 +331,9 @@ def store_signed_group(
         )
         record.state = CertificateState.STORED
         record.stored_at = now
-    if not wraps:
+        stored_ids.append(cert_id)
+    if not stored_ids:
         return 0
-    stored_ids = sorted({wrap["certificate_id"] for wrap in wraps})
     # Wraps left by an earlier, interrupted attempt give way to this one's.
     session.execute(delete(KeyWrapRecord).where(col(KeyWrapRecord.certificate_id).in_(stored_ids)))
     session.execute(insert(KeyWrapRecord), wraps)

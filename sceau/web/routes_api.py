@@ -21,8 +21,7 @@ from sceau.web.schemas import (
     SharedCertificateBody,
     error_answers,
 )
-from sceau.web.state import AppState
-from verifier.share_link import VerificationContext, verify_share
+from verifier.share_link import verify_share
 from verifier.status import public_status, receipt_for_hash
 from verifier.upload import verify_uploaded
 
@@ -97,28 +96,22 @@ def open_shared(share_id: str, body: LinkKeyBody, state: State, client: ClientHi
     """Open a share with its key (from the link's fragment) and verify the certificate."""
     context = state.verification()
     with state.opening_turns.held():  # see verifier.turns: its waits give the turn away
-        return _opened(state, context, share_id, body, client)
-
-
-def _opened(
-    state: AppState, context: VerificationContext, share_id: str, body: LinkKeyBody, client: str
-) -> Response:
-    shared = verify_share(
-        context, share_id=share_id, token=body.key, now=state.now(), client=client
-    )
-    answer = SharedCertificateBody(
-        report=shared.report.model_dump(mode="json"),
-        recipient=shared.share.recipient if shared.share and shared.pdf else None,
-        expires_at=shared.share.expires_at if shared.share and shared.pdf else None,
-        pdf_base64=base64.b64encode(shared.pdf).decode() if shared.pdf else None,
-        transaction=shared.receipt.transaction if shared.receipt else None,
-        transaction_url=_explorer_link(
-            state, shared.receipt.transaction if shared.receipt else None
-        ),
-    )
-    # Serialised once, here: the answer carries the PDF, and FastAPI would validate the model
-    # again, turn it into a dict and encode that (three passes over 50 kB).
-    return Response(answer.model_dump_json(), media_type="application/json")
+        shared = verify_share(
+            context, share_id=share_id, token=body.key, now=state.now(), client=client
+        )
+        transaction = shared.receipt.transaction if shared.receipt else None
+        answer = SharedCertificateBody(
+            report=shared.report.model_dump(mode="json"),
+            recipient=shared.share.recipient if shared.share and shared.pdf else None,
+            expires_at=shared.share.expires_at if shared.share and shared.pdf else None,
+            pdf_base64=base64.b64encode(shared.pdf).decode() if shared.pdf else None,
+            transaction=transaction,
+            transaction_url=_explorer_link(state, transaction),
+        )
+        # Serialised once, here: the answer carries the PDF, and FastAPI would validate the
+        # model again, turn it into a dict and encode that (three passes over 50 kB).
+        encoded = answer.model_dump_json()
+    return Response(encoded, media_type="application/json")
 
 
 def _explorer_link(state: State, transaction: str | None) -> str | None:

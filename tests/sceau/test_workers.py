@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from offchain_store.blobs import FilesystemBlobStore
 from offchain_store.local_postgres import LocalPostgres
 from offchain_store.records import CertificateRecord, CertificateState, make_engine
 from offchain_store.wallet_offers import CLAIMS_BLOB_SUFFIX
@@ -138,7 +139,7 @@ def assert_issued_once(
     files = [p for p in blob_root.rglob("*") if p.is_file()]
     # A write cut short by a SIGKILL may leave a temporary file, only in the store's own
     # temporary folder (swept by a worker's start once an hour old, never read as a blob).
-    temporary = [p for p in files if p.parent == blob_root / ".tmp"]
+    temporary = [p for p in files if p.parent == FilesystemBlobStore(blob_root).temp_folder]
     assert all(p.name.startswith(".tmp-") for p in temporary)
     assert killed or not temporary  # a worker that ends on its own leaves none
     blobs = [p.name for p in files if p not in temporary]
