@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from fontTools.ttLib import TTFont
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from reportlab import rl_config
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
@@ -170,6 +171,7 @@ def render_letters(letters: Sequence[DeliveryLetter]) -> bytes:
     if not letters:
         raise LetterError("a delivery pack needs at least one letter")
     buffer = BytesIO()
+    rl_config.useA85 = 0  # ASCII85 makes bigger, slower PDFs
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     DocumentFonts.claim(canvas)
     fonts = DocumentFonts()

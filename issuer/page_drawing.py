@@ -6,30 +6,29 @@ through issuer/shaping.py and issuer/page_text.py, the rest through reportlab.
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import qrcode
+from PIL import Image as PilImage
 from qrcode import LUT as qr_lut
 from qrcode import base as qr_base
 from qrcode import util as qr_util
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.rl_accel import fp_str
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase.pdfdoc import PDFImageXObject
 from reportlab.pdfgen.canvas import Canvas
 
 from issuer.design import Look
 from issuer.errors import RenderError
 from issuer.fonts import CjkVariant, Style
 from issuer.page_text import DocumentFonts
+from issuer.pdf_file import ImageObjects, Stream, flate
 from issuer.shaping import shape_line
 
 TEXT = Style.TEXT
@@ -48,6 +47,8 @@ class Page:
     look: Look
     variant: CjkVariant
     colours: dict[str, Color]
+    # The images drawn, by file digest: their resource name and objects.
+    images: dict[str, tuple[str, ImageObjects]] = field(default_factory=dict)
 
     def labels(self, key: str) -> list[str]:
         """The label ``key`` in each of the certificate's languages."""
@@ -63,56 +64,68 @@ def draw_image(
 ) -> None:
     """Draw the image at ``path`` as large as fits in ``box``, centred on ``centre_x``.
 
-    The image is decoded and compressed once per process; each certificate only names it
-    (as reportlab's drawImage does within one document, but across documents).
+    The image is decoded and compressed once per process; each certificate only names it.
     """
     image = _image(path)
     scale = min(box[0] / image.pixels[0], box[1] / image.pixels[1])
     width, height = image.pixels[0] * scale, image.pixels[1] * scale
-    canvas, document = page.canvas, page.canvas._doc
-    registered = document.getXObjectName(image.name)
-    if document.idToObject.get(registered) is None:
-        xobject = copy.copy(image.xobject)  # a document registers (marks) what it holds
-        canvas._setXObjects(xobject)
-        document.Reference(xobject, registered)
-        document.addForm(image.name, xobject)
-        if image.soft_mask is not None:
-            soft_mask = copy.copy(image.soft_mask)
-            canvas._setXObjects(soft_mask)
-            mask_name = document.getXObjectName(soft_mask.name)
-            xobject.smask = document.Reference(soft_mask, mask_name)
-    canvas._currentPageHasImages = 1
-    canvas._formsinuse.append(image.name)
-    canvas.saveState()
-    canvas._code.append(
-        f"{width:.3f} 0 0 {height:.3f} {centre_x - width / 2:.3f} {bottom:.3f} cm /{registered} Do"
+    name = page.images.setdefault(image.key, (f"Im{len(page.images) + 1}", image.objects))[0]
+    page.canvas._code.append(
+        f"q {width:.3f} 0 0 {height:.3f} {centre_x - width / 2:.3f} {bottom:.3f} cm /{name} Do Q"
     )
-    canvas.restoreState()
 
 
 @dataclass(frozen=True)
 class _Image:
-    name: str
+    key: str  # a digest of the file
     pixels: tuple[int, int]
-    xobject: Any  # reportlab's PDFImageXObject
-    soft_mask: Any  # its transparency, or None
+    objects: ImageObjects
 
 
 @functools.lru_cache(maxsize=16)
 def _image(path: Path) -> _Image:
     try:
         data = path.read_bytes()
-        reader = ImageReader(BytesIO(data))
-        pixels: tuple[int, int] = reader.getSize()
-    except OSError as error:
+        with PilImage.open(BytesIO(data)) as image:
+            image.load()
+            objects = _image_objects(image, data)
+            pixels: tuple[int, int] = image.size
+    except (OSError, ValueError) as error:
         raise RenderError(f"the image {path} cannot be read: {error}") from error
-    name = "SceauImage" + hashlib.sha256(data).hexdigest()[:16]
-    xobject = PDFImageXObject(name, reader, mask="auto")
-    xobject.name = name
-    soft_mask = getattr(xobject, "_smask", None)
-    if soft_mask is not None:
-        del xobject._smask
-    return _Image(name=name, pixels=pixels, xobject=xobject, soft_mask=soft_mask)
+    return _Image(key=hashlib.sha256(data).hexdigest(), pixels=pixels, objects=objects)
+
+
+def _image_objects(image: PilImage.Image, data: bytes) -> ImageObjects:
+    """A JPEG in grey or RGB as it is; anything else as deflated samples, its transparency
+    (alpha, or a PNG's transparent colour) as a soft mask."""
+    width, height = image.size
+    size = f"/Width {width} /Height {height} /BitsPerComponent 8"
+    if image.format == "JPEG" and image.mode in ("L", "RGB"):
+        space = "/DeviceGray" if image.mode == "L" else "/DeviceRGB"
+        return ImageObjects(
+            Stream(
+                f"/Type /XObject /Subtype /Image {size} /ColorSpace {space} /Filter /DCTDecode",
+                data,
+            )
+        )
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    grey = image.mode in ("1", "L", "LA", "I", "I;16", "F")
+    mode = ("LA" if grey else "RGBA") if transparent else ("L" if grey else "RGB")
+    converted = image.convert(mode)
+    soft_mask = None
+    if transparent:
+        alpha = converted.getchannel("A")
+        converted = converted.convert("L" if grey else "RGB")
+        soft_mask = Stream(
+            f"/Type /XObject /Subtype /Image {size} /ColorSpace /DeviceGray /Filter /FlateDecode",
+            flate(alpha.tobytes()),
+        )
+    space = "/DeviceGray" if grey else "/DeviceRGB"
+    colour = Stream(
+        f"/Type /XObject /Subtype /Image {size} /ColorSpace {space} /Filter /FlateDecode",
+        flate(converted.tobytes()),
+    )
+    return ImageObjects(colour, soft_mask)
 
 
 def draw_paragraph(page: Page, text: str, *, top: float, colour: str) -> float:

@@ -23,6 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from issuer.embedding import FaceProgram, FontUse, face_program
 from issuer.fonts import Face
+from issuer.pdf_file import FontObjects, Stream
 from issuer.shaping import GlyphRun, ShapedLine
 
 TO_UNICODE_HEADER = (
@@ -72,6 +73,10 @@ class DocumentFonts:
             ops.append(operators % (use.resource, *cids))
         ops.append("\nET")
         canvas._code.append("".join(ops))
+
+    def objects(self) -> list[tuple[str, FontObjects]]:
+        """Every subset used so far, by resource name, ready to write into a file."""
+        return [(use.resource, _subset(use).objects) for use in self._uses.values()]
 
     def embed(self, canvas: Canvas) -> None:
         """Write every subset used so far into the canvas's document, named on its pages."""
@@ -173,6 +178,7 @@ class _Subset:
     length1: int  # the font program's length before compression
     widths: str
     to_unicode: bytes  # FlateDecode
+    objects: FontObjects  # the same, as written by issuer/pdf_file.py
 
 
 # Subsets made lately, by face and glyphs in order of use. The labels, the digits and the
@@ -190,18 +196,50 @@ def _subset(use: FontUse) -> _Subset:
         return made
     base_name = f"{use.subset_tag()}+{use.program.metrics.postscript_name}"
     program = use.font_program()  # may give the components of composite glyphs their CIDs
+    font_file = zlib.compress(program)
+    widths = "[0 [" + " ".join(map(str, use.widths())) + "]]"
+    to_unicode = zlib.compress(_to_unicode(use).encode("ascii"))
     made = _Subset(
         program=use.program,
         base_name=base_name,
-        font_file=zlib.compress(program),
+        font_file=font_file,
         length1=len(program),
-        widths="[0 [" + " ".join(map(str, use.widths())) + "]]",
-        to_unicode=zlib.compress(_to_unicode(use).encode("ascii")),
+        widths=widths,
+        to_unicode=to_unicode,
+        objects=_font_objects(use.program, base_name, font_file, len(program), widths, to_unicode),
     )
     _SUBSETS[key] = made
     if len(_SUBSETS) > _SUBSETS_KEPT:
         _SUBSETS.popitem(last=False)
     return made
+
+
+def _font_objects(
+    program: FaceProgram,
+    base_name: str,
+    font_file: bytes,
+    length1: int,
+    widths: str,
+    to_unicode: bytes,
+) -> FontObjects:
+    metrics = program.metrics
+    bbox = " ".join(map(str, metrics.bbox))
+    return FontObjects(
+        base_name=base_name,
+        # Flags 4, symbolic: glyphs are chosen by CID, not by a standard encoding.
+        descriptor=(
+            f"<< /Type /FontDescriptor /FontName /{base_name} /Flags 4 /FontBBox [{bbox}] "
+            f"/ItalicAngle 0 /Ascent {metrics.ascent} /Descent {metrics.descent} "
+            f"/CapHeight {metrics.ascent} /StemV 80 /FontFile2 {{font_file}} 0 R >>"
+        ),
+        cid_font=(
+            f"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{base_name} "
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+            f"/FontDescriptor {{descriptor}} 0 R /W {widths} /CIDToGIDMap /Identity >>"
+        ),
+        font_file=Stream(f"/Filter /FlateDecode /Length1 {length1}", font_file),
+        to_unicode=Stream("/Filter /FlateDecode", to_unicode),
+    )
 
 
 def _flate_stream(compressed: bytes, **entries: Any) -> PDFStream:

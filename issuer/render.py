@@ -2,7 +2,8 @@
 
 Text of every script is shaped (issuer/shaping.py) and drawn with subsets of Noto faces
 (issuer/fonts.py, issuer/embedding.py); rules, panels, images and the QR code are drawn
-by reportlab. The words, colours and images come from the issuer's design (issuer/design.py).
+with reportlab's operators, and the file is written by issuer/pdf_file.py. The words,
+colours and images come from the issuer's design (issuer/design.py).
 """
 
 from __future__ import annotations
@@ -10,18 +11,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
-from typing import Any
 
-from reportlab import rl_config
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase.pdfdoc import (
-    PDFDate,
-    PDFDictionary,
-    PDFInfo,
-    PDFName,
-    PDFString,
-)
 from reportlab.pdfgen.canvas import Canvas
 
 from issuer.content import CefrLevel, CertificateContent, IssuerBranding, SkillResult
@@ -43,6 +35,7 @@ from issuer.page_drawing import (
     wrap,
 )
 from issuer.page_text import DocumentFonts
+from issuer.pdf_file import pdf_date, single_page, text_string
 
 TEXT, STRONG, DISPLAY = Style.TEXT, Style.STRONG, Style.DISPLAY
 FOOTER_TOP = 206.0  # the rule between the body and the signature footer
@@ -62,9 +55,7 @@ def render_certificate(
     _check_printable(content)
     skills = [(design.skill_names(s.skill, look.languages), s) for s in content.skills]
     _check_drawable(content, branding, [name for names, _ in skills for name in names])
-    rl_config.useA85 = 0  # ASCII85 makes bigger, slower PDFs
-    buffer = BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    canvas = Canvas(BytesIO(), pagesize=A4, invariant=1)  # its operators only
     DocumentFonts.claim(canvas)
     page = Page(
         canvas=canvas,
@@ -73,7 +64,6 @@ def render_certificate(
         variant=cjk_variant_for(content.candidate_name, look.languages[0]),
         colours={name: HexColor(value) for name, value in look.colours.model_dump().items()},
     )
-    _set_document_info(page, content, branding)
     _draw_frame(page)
     cursor = _draw_heading(page, branding, top=PAGE_HEIGHT - 80)
     cursor = _draw_candidate(page, content, top=cursor)
@@ -83,10 +73,13 @@ def render_certificate(
     if cursor < FOOTER_TOP + 8:
         raise RenderError("the certificate's text does not fit on one page; shorten it")
     _draw_footer(page, content, branding)
-    page.fonts.embed(canvas)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    return single_page(
+        content="\n".join([canvas._preamble, *canvas._code, " "]) + "\n",  # as reportlab
+        size=A4,
+        fonts=page.fonts.objects(),
+        images=page.images.values(),
+        info=_document_info(page, content, branding),
+    )
 
 
 def render_sample(
@@ -145,40 +138,24 @@ def _check_drawable(
             raise RenderError(f"{field}: no embedded font can draw {codes}")
 
 
-class _CertificateInfo(PDFInfo):  # type: ignore[misc]  # reportlab is untyped
-    """Document information with the certificate id, so a dropped copy can be traced."""
-
-    def __init__(self, certificate_id: str, issued_on: date) -> None:
-        super().__init__()
-        self.certificate_id = certificate_id
-        self.issued_on = issued_on
-
-    def format(self, document: Any) -> bytes:
-        # Mirrors PDFInfo.format, plus our key; dates are the issue date, so output is stable.
-        pdf_date = PDFDate(dateFormatter=lambda *_: f"D:{self.issued_on:%Y%m%d}000000Z")
-        entries = {
-            "Title": PDFString(self.title),
-            "Author": PDFString(self.author),
-            "Subject": PDFString(self.subject),
-            "Creator": PDFString(self.creator),
-            "Producer": PDFString(self.producer),
-            "CreationDate": pdf_date,
-            "ModDate": pdf_date,
-            "Trapped": PDFName(self.trapped),
-            "SceauCertificateId": PDFString(self.certificate_id),
-        }
-        formatted: bytes = PDFDictionary(entries).format(document)
-        return formatted
-
-
-def _set_document_info(page: Page, content: CertificateContent, branding: IssuerBranding) -> None:
-    """Title and certificate id only: no personal data goes into the metadata."""
-    canvas = page.canvas
-    canvas._doc.info = _CertificateInfo(content.certificate_id, content.issued_on)
-    canvas.setTitle(f"{page.label('title')} {content.certificate_id}")
-    canvas.setAuthor(branding.name)
-    canvas.setSubject(page.label("title"))
-    canvas.setCreator("Sceau")
+def _document_info(
+    page: Page, content: CertificateContent, branding: IssuerBranding
+) -> dict[str, str]:
+    """Title and certificate id only: no personal data goes into the metadata. The dates are
+    the issue date, so the same certificate gives the same bytes."""
+    issued = pdf_date(content.issued_on)
+    return {
+        "Title": text_string(f"{page.label('title')} {content.certificate_id}"),
+        "Author": text_string(branding.name),
+        "Subject": text_string(page.label("title")),
+        "Creator": text_string("Sceau"),
+        "Producer": text_string("Sceau (reportlab drawing)"),
+        "CreationDate": issued,
+        "ModDate": issued,
+        "Trapped": "/False",
+        # The certificate id, so a dropped copy can be traced (issuer/signing.py reads it).
+        "SceauCertificateId": text_string(content.certificate_id),
+    }
 
 
 def _draw_frame(page: Page) -> None:
